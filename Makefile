@@ -1,0 +1,74 @@
+# ollama-grpc-gateway — every target installs what it needs first.
+#   make demo   stream a chat through the gateway and two simulated Ollama backends
+#   make test   type-check, check gen/ is fresh, run every test (incl. the Python client)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM_STAMP := node_modules/.deps-stamp
+BUF := ./node_modules/.bin/buf
+# Debian packages the tests use: the Python gRPC client, and protoc + grpc_python_plugin
+# to generate it from proto/ (protoc >= 3.15 is needed for proto3 `optional`).
+APT_PACKAGES := python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: help deps deps-node deps-apt gen gen-check breaking build typecheck test demo run sim clean
+
+help:
+	@echo "make demo | test | deps | gen | gen-check | breaking | build | typecheck | run | sim | clean"
+
+deps: deps-node deps-apt
+
+deps-node: $(NPM_STAMP)
+
+# npm ci only when package.json or the lockfile changed since the last install.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+deps-apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:" $$missing; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# The only writer of gen/: lint, generate TypeScript, write the descriptor set for reflection.
+gen: deps-node
+	$(BUF) lint
+	$(BUF) generate
+	$(BUF) build -o gen/descriptor.binpb
+
+# Fails when gen/ differs from what `make gen` would write (CI runs this).
+gen-check: deps-node
+	@$(BUF) lint
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	$(BUF) generate --output "$$tmp" && $(BUF) build -o "$$tmp/gen/descriptor.binpb" && \
+	if diff -r gen "$$tmp/gen" >/dev/null; then echo "gen/ is up to date"; \
+	else diff -r gen "$$tmp/gen" | head -20; echo "gen/ is stale: run 'make gen' and commit the result"; exit 1; fi
+
+# Wire compatibility of proto/ against main (FILE level).
+breaking: deps-node
+	$(BUF) breaking --against '.git#branch=main'
+
+build: deps-node
+	./node_modules/.bin/tsc -p tsconfig.build.json
+
+typecheck: deps-node
+	./node_modules/.bin/tsc -p .
+
+test: deps typecheck gen-check build
+	@rm -f .vitest-results.json
+	@status=0; ./node_modules/.bin/vitest run --reporter=default --reporter=json --outputFile.json=.vitest-results.json || status=$$?; \
+	node scripts/test-summary.mjs .vitest-results.json; exit $$status
+
+demo: deps-node build
+	@node bin/ollama-grpc.js demo
+
+run: deps-node build
+	node bin/ollama-grpc.js serve $(ARGS)
+
+sim: deps-node build
+	node bin/ollama-grpc.js sim $(ARGS)
+
+clean:
+	rm -rf dist .vitest-results.json node_modules/.deps-stamp

@@ -1,0 +1,76 @@
+/** `ollama-grpc serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits. */
+import { startGateway } from "../app.js";
+import { loadConfig } from "../config/load.js";
+import { DEFAULTS } from "../config/schema.js";
+import { createLogger } from "../observability/logger.js";
+import { ExitCode, parseCommandArgs } from "./usage.js";
+import { stringify as toYaml } from "yaml";
+
+export const SERVE_HELP = `Usage: ollama-grpc serve [options]
+
+Runs the gRPC gateway in front of one or more Ollama servers.
+
+Options:
+  --config FILE              YAML configuration file (env OLLAMA_GRPC_CONFIG)
+  --listen HOST:PORT         address to listen on (default ${DEFAULTS.listen})
+  --backend [NAME=]URL       an Ollama backend; repeat for several (default ${DEFAULTS.backends[0].url})
+  --log-level LEVEL          trace|debug|info|warn|error|fatal|silent (default info)
+  --max-stream-duration DUR  cap on every stream, e.g. 10m (default 0 = none)
+  --drain-timeout DUR        time in-flight streams get on shutdown (default ${DEFAULTS.streams.drain_timeout})
+  --print-config             print the effective configuration as YAML and exit
+  -h, --help                 show this help
+
+Precedence: flags > OLLAMA_GRPC_* environment > config file > defaults.
+SIGTERM or SIGINT drains in-flight streams, then exits 0; a second signal exits at once.`;
+
+/** Runs the command; resolves with the exit code. */
+export async function serveCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    config: { type: "string" },
+    listen: { type: "string" },
+    backend: { type: "string", multiple: true },
+    "log-level": { type: "string" },
+    "max-stream-duration": { type: "string" },
+    "drain-timeout": { type: "string" },
+    "print-config": { type: "boolean" },
+  });
+  if (values.help) {
+    console.log(SERVE_HELP);
+    return ExitCode.OK;
+  }
+  const config = loadConfig({
+    ...(values.config !== undefined && { config: values.config }),
+    ...(values.listen !== undefined && { listen: values.listen }),
+    ...(values.backend !== undefined && { backends: values.backend }),
+    ...(values["log-level"] !== undefined && { logLevel: values["log-level"] }),
+    ...(values["max-stream-duration"] !== undefined && { maxStreamDuration: values["max-stream-duration"] }),
+    ...(values["drain-timeout"] !== undefined && { drainTimeout: values["drain-timeout"] }),
+  });
+  if (values["print-config"]) {
+    console.log(toYaml(config));
+    return ExitCode.OK;
+  }
+  const logger = createLogger(config.log.level);
+  const gateway = await startGateway(config, logger);
+  return await new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      signals += 1;
+      if (signals > 1) {
+        logger.warn({ signal }, "second signal: exiting without draining");
+        resolve(ExitCode.FAILURE);
+        return;
+      }
+      logger.info({ signal }, "signal received: shutting down");
+      gateway.close().then(
+        () => resolve(ExitCode.OK),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          resolve(ExitCode.FAILURE);
+        },
+      );
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+}

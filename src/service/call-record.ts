@@ -1,0 +1,28 @@
+/**
+ * What a handler learned about its call, for the access log and (later)
+ * metrics and tracing. The logging middleware creates one per call and reads
+ * it in `finally`; the handler fills it in as the call progresses. It never
+ * holds prompt text, images or credentials.
+ */
+export interface CallRecord {
+  /** Model requested. */
+  model?: string;
+  /** Backend that served (or failed) the call. */
+  backend?: string;
+  /** Messages sent to the caller. */
+  chunksOut: number;
+  /** performance.now() when the first message was handed to gRPC. */
+  firstChunkAt?: number;
+  /** done_reason of the final message. */
+  doneReason?: string;
+  /** Token counts of the final message. */
+  promptTokens?: number;
+  completionTokens?: number;
+  /** ErrorInfo reason when the call failed. */
+  errorReason?: string;
+}
+
+/** Context extension carrying the call record (see nice-grpc's typed context extensions). */
+export interface CallRecordContext {
+  callRecord: CallRecord;
+}

@@ -1,0 +1,144 @@
+/**
+ * The second error boundary: typed upstream errors, gateway abort reasons and
+ * validation failures -> gRPC status with google.rpc details. This is the one
+ * place that decides status codes (the README's error table mirrors it).
+ */
+import { Status } from "nice-grpc";
+import { BadRequest, ErrorInfo, RetryInfo, RichServerError, type ErrorDetails } from "nice-grpc-error-details";
+import { UpstreamError, UpstreamHttpError, type UpstreamErrorKind } from "../ollama/errors.js";
+import { ShutdownReason, StreamDeadlineReason } from "./abort-reasons.js";
+import type { FieldViolation } from "./validate-request.js";
+
+/** ErrorInfo.domain of every error this gateway produces. */
+export const ERROR_DOMAIN = "ollama-grpc-gateway";
+
+/** ErrorInfo reasons, stable API: callers may branch on them. */
+export const Reason = {
+  MODEL_NOT_FOUND: "MODEL_NOT_FOUND",
+  MODEL_CAPABILITY_MISSING: "MODEL_CAPABILITY_MISSING",
+  UPSTREAM_INVALID_REQUEST: "UPSTREAM_INVALID_REQUEST",
+  BACKEND_BUSY: "BACKEND_BUSY",
+  UPSTREAM_RATE_LIMITED: "UPSTREAM_RATE_LIMITED",
+  UPSTREAM_INTERNAL_ERROR: "UPSTREAM_INTERNAL_ERROR",
+  BACKEND_UNREACHABLE: "BACKEND_UNREACHABLE",
+  UPSTREAM_TIMEOUT: "UPSTREAM_TIMEOUT",
+  UPSTREAM_PROTOCOL_ERROR: "UPSTREAM_PROTOCOL_ERROR",
+  UPSTREAM_HTTP_ERROR: "UPSTREAM_HTTP_ERROR",
+  UPSTREAM_STREAM_INTERRUPTED: "UPSTREAM_STREAM_INTERRUPTED",
+  NO_BACKEND: "NO_BACKEND",
+  STREAM_DEADLINE_EXCEEDED: "STREAM_DEADLINE_EXCEEDED",
+  SERVER_SHUTTING_DOWN: "SERVER_SHUTTING_DOWN",
+} as const;
+
+/** How each upstream error kind surfaces before the first token. */
+const BY_KIND: Record<UpstreamErrorKind, { code: Status; reason: string }> = {
+  model_not_found: { code: Status.NOT_FOUND, reason: Reason.MODEL_NOT_FOUND },
+  capability_missing: { code: Status.FAILED_PRECONDITION, reason: Reason.MODEL_CAPABILITY_MISSING },
+  bad_request: { code: Status.INVALID_ARGUMENT, reason: Reason.UPSTREAM_INVALID_REQUEST },
+  busy: { code: Status.UNAVAILABLE, reason: Reason.BACKEND_BUSY },
+  rate_limited: { code: Status.RESOURCE_EXHAUSTED, reason: Reason.UPSTREAM_RATE_LIMITED },
+  server_error: { code: Status.INTERNAL, reason: Reason.UPSTREAM_INTERNAL_ERROR },
+  unreachable: { code: Status.UNAVAILABLE, reason: Reason.BACKEND_UNREACHABLE },
+  timeout: { code: Status.DEADLINE_EXCEEDED, reason: Reason.UPSTREAM_TIMEOUT },
+  protocol: { code: Status.INTERNAL, reason: Reason.UPSTREAM_PROTOCOL_ERROR },
+  http_other: { code: Status.INTERNAL, reason: Reason.UPSTREAM_HTTP_ERROR },
+};
+
+/** Delay suggested in RetryInfo when a busy backend gives none. */
+const DEFAULT_BUSY_RETRY_MS = 1_000;
+
+/** What is known about the call when an error ends it. */
+export interface FailureContext {
+  /** The model requested. */
+  model: string;
+  /** Messages already sent to the caller. Above zero, the RPC is committed and cannot be retried. */
+  chunksSent: number;
+  /** The backend serving the call, when one was picked. */
+  backend?: string | undefined;
+}
+
+/** A rich error plus the retry pushback to announce in trailers, if any. */
+export interface MappedError {
+  error: Error;
+  /** Milliseconds for the `grpc-retry-pushback-ms` trailer, when a retry is advised. */
+  retryPushbackMs?: number;
+}
+
+/** INVALID_ARGUMENT with one BadRequest field violation per problem. */
+export function invalidArgument(violations: FieldViolation[]): RichServerError {
+  const summary = violations.map((v) => `${v.field}: ${v.description}`).join("; ");
+  return new RichServerError(Status.INVALID_ARGUMENT, `invalid request: ${summary}`, [
+    BadRequest.fromPartial({ fieldViolations: violations }),
+  ]);
+}
+
+/** UNAVAILABLE: no backend is configured or available. */
+export function noBackend(model: string): RichServerError {
+  return new RichServerError(Status.UNAVAILABLE, "no backend available", [errorInfo(Reason.NO_BACKEND, { model })]);
+}
+
+/**
+ * Maps whatever ended a call. Returns the error to throw: a RichServerError,
+ * or the AbortError itself when the caller cancelled (nobody is listening,
+ * and a cancellation must never be reported as a failure).
+ */
+export function toServerError(error: unknown, signal: AbortSignal, failure: FailureContext): MappedError {
+  if (signal.aborted) return { error: fromAbortReason(signal.reason, error, failure) };
+  if (error instanceof UpstreamError) return fromUpstream(error, failure);
+  if (error instanceof RichServerError) return { error };
+  return {
+    error: new RichServerError(Status.INTERNAL, "internal gateway error", [errorInfo("INTERNAL", { model: failure.model })]),
+  };
+}
+
+function fromAbortReason(reason: unknown, error: unknown, failure: FailureContext): Error {
+  const metadata = { model: failure.model, chunksSent: String(failure.chunksSent), ...backendOf(failure) };
+  if (reason instanceof StreamDeadlineReason) {
+    return new RichServerError(Status.DEADLINE_EXCEEDED, reason.message, [
+      errorInfo(Reason.STREAM_DEADLINE_EXCEEDED, { ...metadata, limit: reason.limit, limitMs: String(reason.limitMs) }),
+    ]);
+  }
+  if (reason instanceof ShutdownReason) {
+    return new RichServerError(Status.UNAVAILABLE, "server shutting down; retry on another replica", [
+      errorInfo(Reason.SERVER_SHUTTING_DOWN, metadata),
+    ]);
+  }
+  return error instanceof Error && error.name === "AbortError" ? error : new DOMException("call cancelled", "AbortError");
+}
+
+function fromUpstream(error: UpstreamError, failure: FailureContext): MappedError {
+  const mapped = BY_KIND[error.kind];
+  const upstreamText = error instanceof UpstreamHttpError ? error.ollamaMessage : error.message;
+  const metadata: Record<string, string> = { model: failure.model, ...backendOf(failure) };
+  if (error instanceof UpstreamHttpError) metadata.upstreamStatus = String(error.status);
+  if (failure.chunksSent > 0) {
+    return {
+      error: new RichServerError(
+        Status.UNAVAILABLE,
+        `upstream stream interrupted after ${failure.chunksSent} messages: ${upstreamText}; the answer is incomplete and this call cannot be resumed`,
+        [errorInfo(Reason.UPSTREAM_STREAM_INTERRUPTED, { ...metadata, chunksSent: String(failure.chunksSent), cause: mapped.reason })],
+      ),
+    };
+  }
+  const details: ErrorDetails[] = [errorInfo(mapped.reason, metadata)];
+  let retryPushbackMs: number | undefined;
+  if (error.kind === "busy" || error.kind === "rate_limited") {
+    const retryAfter = error instanceof UpstreamHttpError ? error.retryAfterSeconds : undefined;
+    retryPushbackMs = retryAfter !== undefined ? Math.round(retryAfter * 1000) : DEFAULT_BUSY_RETRY_MS;
+    details.push(RetryInfo.fromPartial({ retryDelay: msToDuration(retryPushbackMs) }));
+  }
+  const prefix = mapped.code === Status.INTERNAL || mapped.code === Status.UNAVAILABLE ? `backend ${failure.backend ?? "?"}: ` : "";
+  return { error: new RichServerError(mapped.code, prefix + upstreamText, details), ...(retryPushbackMs !== undefined ? { retryPushbackMs } : {}) };
+}
+
+function errorInfo(reason: string, metadata: Record<string, string>): ErrorInfo {
+  return ErrorInfo.fromPartial({ reason, domain: ERROR_DOMAIN, metadata });
+}
+
+function backendOf(failure: FailureContext): Record<string, string> {
+  return failure.backend === undefined ? {} : { backend: failure.backend };
+}
+
+function msToDuration(ms: number): { seconds: number; nanos: number } {
+  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
+}

@@ -1,0 +1,126 @@
+/**
+ * The `ollama-grpc` command as a user runs it: separate processes for the
+ * simulator and the gateway, a streamed chat, a deadline that aborts the
+ * simulator's request, exit codes, and a clean SIGTERM shutdown.
+ * Runs the compiled CLI (make test builds first).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packageFile } from "../../src/common/package-files.js";
+import { unusedPort } from "../support/ports.js";
+
+const BIN = packageFile("bin/ollama-grpc.js");
+const children: ChildProcessWithoutNullStreams[] = [];
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion (bounded by `timeoutMs`). */
+function cli(args: string[], timeoutMs = 15_000): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`ollama-grpc ${args.join(" ")} did not finish in ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Starts a long-running CLI process and waits until a line matches `ready`. */
+function start(args: string[], ready: RegExp, timeoutMs = 10_000): Promise<ChildProcessWithoutNullStreams> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args]);
+    children.push(child);
+    let output = "";
+    const timer = setTimeout(() => reject(new Error(`not ready: ${args.join(" ")}\n${output}`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      output += d.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ready: ${output}`));
+    });
+  });
+}
+
+function exited(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
+}
+
+
+beforeAll(() => {
+  if (!existsSync(packageFile("dist/src/cli/main.js"))) throw new Error("dist/ is missing: run `make build` (make test does it)");
+});
+afterAll(() => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+});
+
+describe("usage and exit codes", () => {
+  it.each([
+    [["--help"], 0, /Commands:/],
+    [["serve", "--help"], 0, /--max-stream-duration/],
+    [["sim", "--help"], 0, /--tokens-per-second/],
+    [["chat", "--help"], 0, /--deadline/],
+    [["bogus"], 2, /unknown command/],
+    [["chat", "hello"], 2, /--model is required/],
+    [["serve", "--no-such-flag"], 2, /Unknown option/],
+    [["serve", "--listen", "nowhere"], 3, /listen: expected HOST:PORT/],
+    [["serve", "--backend", "ftp://x"], 3, /backends\[0\]\.url/],
+  ])("ollama-grpc %j exits %i", async (args, code, output) => {
+    const result = await cli(args as string[]);
+    expect(result.code).toBe(code);
+    expect(result.stdout + result.stderr).toMatch(output);
+  });
+});
+
+it("sim + serve from the CLI: chat streams, a 300 ms deadline aborts the simulator's request, SIGTERM exits 0", async () => {
+  const simPort = await unusedPort();
+  const gatewayPort = await unusedPort();
+  const sim = await start(["sim", "--listen", `127.0.0.1:${simPort}`, "--tokens-per-second", "200", "--tokens", "200"], /listening on/);
+  const serve = await start(
+    ["serve", "--listen", `127.0.0.1:${gatewayPort}`, "--backend", `local=http://127.0.0.1:${simPort}`],
+    /gateway listening/,
+  );
+  const target = `127.0.0.1:${gatewayPort}`;
+
+  const ok = await cli(["chat", "--target", target, "--model", "llama3.2", "Say hello"]);
+  expect(ok.code, ok.stderr).toBe(0);
+  expect(ok.stdout.trim().split(/\s+/).length).toBeGreaterThanOrEqual(10);
+  expect(ok.stderr).toMatch(/backend local · 200 tokens/);
+
+  const slow = await cli(["generate", "--target", target, "--model", "llama3.2", "--deadline", "300ms", "--temperature", "0", "long story"]);
+  expect(slow.code).toBe(64 + 4); // 64 + DEADLINE_EXCEEDED
+  expect(slow.stderr).toMatch(/DEADLINE_EXCEEDED/);
+
+  // Another process: the abort may land a moment after the CLI exits. Poll, bounded (20 x 50 ms).
+  let stats: { active: number; abortedByClient: number } = { active: -1, abortedByClient: -1 };
+  for (let i = 0; i < 20; i++) {
+    stats = (await (await fetch(`http://127.0.0.1:${simPort}/sim/stats`)).json()) as typeof stats;
+    if (stats.active === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  expect(stats).toMatchObject({ active: 0, abortedByClient: 1 });
+
+  serve.kill("SIGTERM");
+  sim.kill("SIGTERM");
+  expect(await exited(serve)).toBe(0);
+  expect(await exited(sim)).toBe(0);
+});

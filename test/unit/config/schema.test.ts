@@ -1,0 +1,152 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, DEFAULTS, validateConfig, type Config } from "../../../src/config/schema.js";
+
+type Raw = Record<string, unknown>;
+
+/** The defaults in file format, as a mutable deep copy. */
+const defaults = (): Raw => structuredClone(DEFAULTS) as unknown as Raw;
+const section = (name: keyof typeof DEFAULTS, patch: Raw): Raw => ({ ...(structuredClone(DEFAULTS[name]) as Raw), ...patch });
+
+function problemsOf(raw: Raw): string[] {
+  try {
+    validateConfig(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+/** The field path each problem names (the text before the first ": "). */
+const fieldsOf = (problems: string[]): string[] => problems.map((p) => p.slice(0, p.indexOf(": ")));
+
+const DEFAULT_CONFIG: Config = {
+  listen: "0.0.0.0:50051",
+  backends: [{ name: "local", url: "http://127.0.0.1:11434" }],
+  upstream: {
+    connections: 256,
+    connectTimeoutMs: 5_000,
+    firstTokenTimeoutMs: 600_000,
+    idleTimeoutMs: 300_000,
+    keepAliveTimeoutMs: 60_000,
+  },
+  streams: { maxStreamDurationMs: 0, maxDeadlineMs: 86_400_000, drainTimeoutMs: 30_000 },
+  limits: { maxMessageBytes: 64 * 1024 * 1024, maxImageBytes: 20 * 1024 * 1024, maxImages: 16 },
+  reflection: true,
+  log: { level: "info" },
+};
+
+describe("validateConfig", () => {
+  it("accepts the defaults", () => {
+    expect(validateConfig(defaults())).toStrictEqual(DEFAULT_CONFIG);
+  });
+
+  const accepted: Array<{ name: string; raw: Raw; pick: (c: Config) => unknown; expected: unknown }> = [
+    { name: "IPv6 listen address", raw: { listen: "[::1]:50051" }, pick: (c) => c.listen, expected: "[::1]:50051" },
+    {
+      name: "backend URL normalised to its origin, name from host:port",
+      raw: { backends: [{ url: "https://Ollama.Example:8443/" }] },
+      pick: (c) => c.backends,
+      expected: [{ name: "ollama.example:8443", url: "https://ollama.example:8443" }],
+    },
+    { name: "sizes with units", raw: { limits: { max_message_bytes: "1.5KiB", max_image_bytes: 1000, max_images: "3" } }, pick: (c) => c.limits, expected: { maxMessageBytes: 1536, maxImageBytes: 1000, maxImages: 3 } },
+    { name: "decimal size units", raw: { limits: section("limits", { max_message_bytes: "2MB", max_image_bytes: "1kb" }) }, pick: (c) => [c.limits.maxMessageBytes, c.limits.maxImageBytes], expected: [2_000_000, 1_000] },
+    { name: "duration 1h30m and numeric 0", raw: { streams: { max_stream_duration: "1h30m", max_deadline: 0, drain_timeout: "250ms" } }, pick: (c) => c.streams, expected: { maxStreamDurationMs: 5_400_000, maxDeadlineMs: 0, drainTimeoutMs: 250 } },
+    { name: "reflection as the string false", raw: { reflection: "false" }, pick: (c) => c.reflection, expected: false },
+  ];
+
+  it.each(accepted)("accepts $name", ({ raw, pick, expected }) => {
+    expect(pick(validateConfig({ ...defaults(), ...raw }))).toStrictEqual(expected);
+  });
+
+  const rejected: Array<{ name: string; raw: Raw; fields: string[] }> = [
+    { name: 'listen "nope"', raw: { listen: "nope" }, fields: ["listen"] },
+    { name: "listen port out of range", raw: { listen: "0.0.0.0:70000" }, fields: ["listen"] },
+    { name: "listen not a string", raw: { listen: 50051 }, fields: ["listen"] },
+    { name: "empty backends", raw: { backends: [] }, fields: ["backends"] },
+    { name: "backend URL with a path", raw: { backends: [{ name: "a", url: "http://h:1/api" }] }, fields: ["backends[0].url"] },
+    { name: "backend entry not a mapping", raw: { backends: ["http://h:1"] }, fields: ["backends[0]"] },
+    { name: "bad backend name", raw: { backends: [{ name: "has space", url: "http://h:1" }] }, fields: ["backends[0].name"] },
+    {
+      name: "duplicate backend names",
+      raw: { backends: [{ name: "a", url: "http://h:1" }, { name: "b", url: "http://h:2" }, { name: "a", url: "http://h:3" }] },
+      fields: ["backends[2].name"],
+    },
+    { name: "duplicate derived names", raw: { backends: [{ url: "http://h:1" }, { url: "http://h:1/" }] }, fields: ["backends[1].name"] },
+    { name: "unknown backend key", raw: { backends: [{ url: "http://h:1", weight: 2 }] }, fields: ["backends[0].weight"] },
+    { name: "unknown top-level key upstrem", raw: { upstrem: { connections: 4 } }, fields: ["upstrem"] },
+    { name: "unknown key streams.max_stream_durration", raw: { streams: section("streams", { max_stream_durration: "1m" }) }, fields: ["streams.max_stream_durration"] },
+    { name: 'duration "5 minutes"', raw: { upstream: section("upstream", { connect_timeout: "5 minutes" }) }, fields: ["upstream.connect_timeout"] },
+    { name: "negative duration", raw: { streams: section("streams", { drain_timeout: "-5s" }) }, fields: ["streams.drain_timeout"] },
+    { name: "unitless non-zero duration", raw: { streams: section("streams", { max_deadline: 30 }) }, fields: ["streams.max_deadline"] },
+    { name: 'size "12XB"', raw: { limits: section("limits", { max_image_bytes: "12XB" }) }, fields: ["limits.max_image_bytes"] },
+    { name: "size with a negative number", raw: { limits: section("limits", { max_image_bytes: "-1MiB" }) }, fields: ["limits.max_image_bytes"] },
+    { name: "zero size", raw: { limits: section("limits", { max_image_bytes: 0 }) }, fields: ["limits.max_image_bytes"] },
+    { name: "max_images over 1000", raw: { limits: section("limits", { max_images: 1001 }) }, fields: ["limits.max_images"] },
+    { name: "connections 0", raw: { upstream: section("upstream", { connections: 0 }) }, fields: ["upstream.connections"] },
+    { name: 'log.level "loud"', raw: { log: { level: "loud" } }, fields: ["log.level"] },
+    { name: 'reflection "yes"', raw: { reflection: "yes" }, fields: ["reflection"] },
+    {
+      name: "max_image_bytes > max_message_bytes",
+      raw: { limits: section("limits", { max_message_bytes: "1MiB", max_image_bytes: "2MiB" }) },
+      fields: ["limits.max_image_bytes"],
+    },
+  ];
+
+  it.each(rejected)("rejects $name, naming $fields", ({ raw, fields }) => {
+    expect(fieldsOf(problemsOf({ ...defaults(), ...raw }))).toEqual(fields);
+  });
+
+  it('rejects backends[0].url "ftp://x"', () => {
+    expect(fieldsOf(problemsOf({ ...defaults(), backends: [{ name: "a", url: "ftp://x" }] }))).toEqual(["backends[0].url"]);
+  });
+
+  // Each problem must point at a field the user actually got wrong.
+  it.each(["http://h:1/v1", "http://h:1/?x=1", "http://user:pass@h:1", "http://h:1/#frag"])(
+    "rejects backend url %s (an origin only: a path, query or credentials would be dropped silently)",
+    (url) => {
+      expect(fieldsOf(problemsOf({ ...defaults(), backends: [{ name: "a", url }] }))).toEqual(["backends[0].url"]);
+    },
+  );
+
+  it('reports only the URL for an unnamed backend with url "ftp://x"', () => {
+    expect(fieldsOf(problemsOf({ ...defaults(), backends: [{ url: "ftp://x" }] }))).toEqual(["backends[0].url"]);
+  });
+
+  // Each problem must point at a field the user actually got wrong.
+  it('reports only max_message_bytes when it is "12XB"', () => {
+    const raw = { ...defaults(), limits: section("limits", { max_message_bytes: "12XB" }) };
+    expect(fieldsOf(problemsOf(raw))).toEqual(["limits.max_message_bytes"]);
+  });
+
+  it("reports a section that is not a mapping (its fields then count as missing)", () => {
+    const fields = fieldsOf(problemsOf({ ...defaults(), upstream: "fast" }));
+    expect(fields[0]).toBe("upstream");
+    expect(fields.slice(1).every((field) => field.startsWith("upstream."))).toBe(true);
+  });
+
+  it("reports several problems together", () => {
+    const problems = problemsOf({
+      ...defaults(),
+      listen: "nope",
+      upstrem: {},
+      log: { level: "loud" },
+      limits: section("limits", { max_image_bytes: "12XB" }),
+      backends: [{ name: "a", url: "ftp://x" }],
+    });
+    expect(fieldsOf(problems)).toEqual(["upstrem", "listen", "backends[0].url", "limits.max_image_bytes", "log.level"]);
+  });
+
+  it("lists every problem in the ConfigError message", () => {
+    const error = (() => {
+      try {
+        validateConfig({ ...defaults(), listen: "nope", reflection: "yes" });
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error("expected a ConfigError");
+    })();
+    expect(error.message).toContain("listen: expected HOST:PORT");
+    expect(error.message).toContain("reflection: expected true or false");
+  });
+});
