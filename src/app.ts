@@ -40,6 +40,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const service = createOllamaService({
     fleet,
     limits: { maxImageBytes: config.limits.maxImageBytes, maxImages: config.limits.maxImages },
+    metadataTimeoutMs: config.upstream.metadataTimeoutMs,
   });
   let server: GatewayServer;
   try {

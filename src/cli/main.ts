@@ -6,6 +6,7 @@ import { ConfigError } from "../config/schema.js";
 import { packageVersion } from "../common/package-files.js";
 import { clientCommand } from "./client-commands.js";
 import { demoCommand } from "./demo-command.js";
+import { modelsCommand } from "./models-command.js";
 import { serveCommand } from "./serve-command.js";
 import { simCommand } from "./sim-command.js";
 import { ExitCode, UsageError } from "./usage.js";
@@ -17,6 +18,7 @@ Commands:
   sim        run a simulated Ollama server (development and tests)
   chat       stream a chat answer from a gateway
   generate   stream a completion from a gateway
+  models     list the models installed across the gateway's backends
   demo       start simulated backends + gateway and stream a chat through them
   version    print the version
 
@@ -29,6 +31,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   sim: simCommand,
   chat: (argv) => clientCommand("chat", argv),
   generate: (argv) => clientCommand("generate", argv),
+  models: modelsCommand,
   demo: demoCommand,
 };
 

@@ -16,6 +16,7 @@ export interface Config {
     firstTokenTimeoutMs: number;
     idleTimeoutMs: number;
     keepAliveTimeoutMs: number;
+    metadataTimeoutMs: number;
   };
   streams: { maxStreamDurationMs: number; maxDeadlineMs: number; drainTimeoutMs: number };
   limits: { maxMessageBytes: number; maxImageBytes: number; maxImages: number };
@@ -30,7 +31,7 @@ const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "erro
 export const DEFAULTS = {
   listen: "0.0.0.0:50051",
   backends: [{ name: "local", url: "http://127.0.0.1:11434" }],
-  upstream: { connections: 256, connect_timeout: "5s", first_token_timeout: "10m", idle_timeout: "5m", keep_alive_timeout: "60s" },
+  upstream: { connections: 256, connect_timeout: "5s", first_token_timeout: "10m", idle_timeout: "5m", keep_alive_timeout: "60s", metadata_timeout: "5s" },
   streams: { max_stream_duration: "0", max_deadline: "24h", drain_timeout: "30s" },
   limits: { max_message_bytes: "64MiB", max_image_bytes: "20MiB", max_images: 16 },
   reflection: true,
@@ -54,7 +55,7 @@ export function validateConfig(raw: Raw): Config {
   const problems: string[] = [];
   const v = new Validator(problems);
   v.keys(raw, "", ["listen", "backends", "upstream", "streams", "limits", "reflection", "log"]);
-  const upstream = v.section(raw, "upstream", ["connections", "connect_timeout", "first_token_timeout", "idle_timeout", "keep_alive_timeout"]);
+  const upstream = v.section(raw, "upstream", ["connections", "connect_timeout", "first_token_timeout", "idle_timeout", "keep_alive_timeout", "metadata_timeout"]);
   const streams = v.section(raw, "streams", ["max_stream_duration", "max_deadline", "drain_timeout"]);
   const limits = v.section(raw, "limits", ["max_message_bytes", "max_image_bytes", "max_images"]);
   const log = v.section(raw, "log", ["level"]);
@@ -67,6 +68,7 @@ export function validateConfig(raw: Raw): Config {
       firstTokenTimeoutMs: v.duration(upstream.first_token_timeout, "upstream.first_token_timeout"),
       idleTimeoutMs: v.duration(upstream.idle_timeout, "upstream.idle_timeout"),
       keepAliveTimeoutMs: v.duration(upstream.keep_alive_timeout, "upstream.keep_alive_timeout"),
+      metadataTimeoutMs: v.duration(upstream.metadata_timeout, "upstream.metadata_timeout"),
     },
     streams: {
       maxStreamDurationMs: v.duration(streams.max_stream_duration, "streams.max_stream_duration"),

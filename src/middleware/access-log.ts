@@ -17,6 +17,7 @@ export function accessLogMiddleware(logger: Logger) {
     context: CallContext,
   ): AsyncGenerator<Res, Res | void, undefined> {
     const startedAt = performance.now();
+    const deadline = callerDeadline(context.metadata);
     const record: CallRecord = { chunksOut: 0 };
     let code = Status.OK;
     let failure: unknown;
@@ -24,10 +25,11 @@ export function accessLogMiddleware(logger: Logger) {
       return yield* call.next(call.request, { ...context, callRecord: record });
     } catch (error) {
       failure = error;
-      code = statusOf(error, callerDeadline(context.metadata));
+      code = statusOf(error, deadline);
       throw error;
     } finally {
-      if (failure === undefined && context.signal.aborted) code = Status.CANCELLED;
+      // nice-grpc ends a generator with return() when the caller goes away: no error, but not OK either.
+      if (failure === undefined && context.signal.aborted) code = Date.now() >= deadline ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
       const line = {
         method: call.method.path,
         code: Status[code],

@@ -6,7 +6,7 @@
  * caller has gone and stops generating.
  */
 import { Pool } from "undici";
-import { toUpstreamError, UpstreamError, UpstreamHttpError } from "./errors.js";
+import { toUpstreamError, UpstreamError, UpstreamHttpError, UpstreamProtocolError } from "./errors.js";
 import { readOllamaStream, type OllamaStreamLine } from "./stream-reader.js";
 
 /** Connection settings shared by every backend's pool. */
@@ -84,6 +84,35 @@ export class OllamaClient {
       throw this.#tag(await readHttpError(response));
     }
     return { lines: this.#lines(response.body) };
+  }
+
+  /**
+   * GETs a JSON endpoint (/api/tags, /api/ps, /api/version). Rejects with an
+   * UpstreamError (non-2xx, connection failure, a body that is not a JSON
+   * object) or an AbortError when `signal` aborts.
+   */
+  async getJson(path: string, signal: AbortSignal): Promise<Record<string, unknown>> {
+    try {
+      const response = await this.#pool.request({
+        method: "GET",
+        path,
+        headers: { accept: "application/json", "user-agent": this.#options.userAgent },
+        signal,
+      });
+      if (response.statusCode < 200 || response.statusCode > 299) throw await readHttpError(response);
+      let parsed: unknown;
+      try {
+        parsed = await response.body.json();
+      } catch (cause) {
+        throw new UpstreamProtocolError("UNEXPECTED_VALUE", `${path} did not answer with JSON`, { cause });
+      }
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new UpstreamProtocolError("UNEXPECTED_VALUE", `${path} did not answer with a JSON object`);
+      }
+      return parsed as Record<string, unknown>;
+    } catch (error) {
+      throw this.#tag(toUpstreamError(error));
+    }
   }
 
   /** Closes idle connections and waits for in-flight requests to finish. */

@@ -110,3 +110,28 @@ export interface OllamaChatChunk extends OllamaMetrics {
   done_reason?: string;
   logprobs?: OllamaLogprob[];
 }
+
+/** `details` of a model in /api/tags, /api/ps and /api/show. */
+export interface OllamaModelDetails {
+  parent_model?: string;
+  format?: string;
+  family?: string;
+  families?: string[] | null;
+  parameter_size?: string;
+  quantization_level?: string;
+}
+
+/** One entry of GET /api/tags. */
+export interface OllamaTagsModel {
+  name: string;
+  model?: string;
+  modified_at?: string;
+  size?: number;
+  digest?: string;
+  details?: OllamaModelDetails;
+}
+
+/** Body of GET /api/tags. */
+export interface OllamaTagsResponse {
+  models: OllamaTagsModel[];
+}

@@ -38,6 +38,11 @@ export class Fleet {
     return { endpoint, client: this.#clients.get(endpoint.name) as OllamaClient };
   }
 
+  /** Every backend, in configuration order (for fleet-wide calls). */
+  all(): PickedBackend[] {
+    return this.#balancer.endpoints.map((endpoint) => ({ endpoint, client: this.#clients.get(endpoint.name) as OllamaClient }));
+  }
+
   /** Closes every pool: waits for in-flight requests unless `force`. */
   async close(force = false): Promise<void> {
     await Promise.all([...this.#clients.values()].map((client) => (force ? client.destroy() : client.close())));

@@ -9,12 +9,15 @@ import type {
   ChatResponse,
   GenerateRequest,
   GenerateResponse,
+  ListModelsRequest,
+  ListModelsResponse,
   OllamaServiceImplementation,
 } from "../../gen/ollama/v1/ollama.js";
 import type { OllamaStreamLine } from "../ollama/stream-reader.js";
 import type { OllamaChatChunk, OllamaGenerateChunk } from "../ollama/types.js";
 import type { CallRecordContext } from "./call-record.js";
 import type { Fleet } from "./fleet.js";
+import { fetchCatalogues, mergeCatalogues } from "./model-catalogue.js";
 import { toOllamaChatRequest, toOllamaGenerateRequest } from "./request-mapping.js";
 import { toChatResponse, toGenerateResponse } from "./response-mapping.js";
 import { invalidArgument } from "./status.js";
@@ -25,6 +28,8 @@ import { validateChatRequest, validateGenerateRequest, type FieldViolation, type
 export interface OllamaServiceDeps {
   fleet: Fleet;
   limits: RequestLimits;
+  /** Per-backend limit on metadata calls such as GET /api/tags. */
+  metadataTimeoutMs: number;
 }
 
 /** Builds the service implementation. Handlers require the call-record context. */
@@ -42,6 +47,9 @@ export function createOllamaService(deps: OllamaServiceDeps): OllamaServiceImple
       toBody: toOllamaChatRequest,
       toMessage: (line, backend) => toChatResponse(line as unknown as OllamaChatChunk, backend),
     }),
+    async listModels(_request: ListModelsRequest, context: CallContext): Promise<ListModelsResponse> {
+      return mergeCatalogues(await fetchCatalogues(deps.fleet, context.signal, deps.metadataTimeoutMs));
+    },
   };
 }
 

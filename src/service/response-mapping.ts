@@ -5,6 +5,7 @@
  */
 import { Role, type ChatResponse, type GenerateResponse, type Logprob, type Timings, type ToolCall, type Usage } from "../../gen/ollama/v1/ollama.js";
 import type { Duration } from "../../gen/google/protobuf/duration.js";
+import { parseRfc3339 } from "../common/rfc3339.js";
 import type {
   OllamaChatChunk,
   OllamaGenerateChunk,
@@ -24,7 +25,7 @@ const RESPONSE_ROLES: ReadonlyMap<string, Role> = new Map([
 export function toGenerateResponse(chunk: OllamaGenerateChunk, backend: string): GenerateResponse {
   return {
     model: chunk.model ?? "",
-    createdAt: toDate(chunk.created_at),
+    createdAt: parseRfc3339(chunk.created_at),
     response: chunk.response ?? "",
     thinking: chunk.thinking ?? "",
     toolCalls: chunk.tool_calls?.map(toToolCall) ?? [],
@@ -39,7 +40,7 @@ export function toChatResponse(chunk: OllamaChatChunk, backend: string): ChatRes
   const message = chunk.message;
   return {
     model: chunk.model ?? "",
-    createdAt: toDate(chunk.created_at),
+    createdAt: parseRfc3339(chunk.created_at),
     message:
       message === undefined
         ? undefined
@@ -106,11 +107,4 @@ function toLogprob(logprob: OllamaLogprob): Logprob {
     bytes: Buffer.from(logprob.bytes ?? []),
     topLogprobs: logprob.top_logprobs?.map(toLogprob) ?? [],
   };
-}
-
-/** RFC 3339 (with nanoseconds) -> Date; a missing or invalid time stays unset. */
-function toDate(text: string | undefined): Date | undefined {
-  if (text === undefined) return undefined;
-  const date = new Date(text);
-  return Number.isNaN(date.getTime()) ? undefined : date;
 }

@@ -60,6 +60,8 @@ export interface FailureContext {
 /** A rich error plus the retry pushback to announce in trailers, if any. */
 export interface MappedError {
   error: Error;
+  /** The ErrorInfo reason, for logs and metrics (undefined for a caller's cancel). */
+  reason?: string;
   /** Milliseconds for the `grpc-retry-pushback-ms` trailer, when a retry is advised. */
   retryPushbackMs?: number;
 }
@@ -83,27 +85,34 @@ export function noBackend(model: string): RichServerError {
  * and a cancellation must never be reported as a failure).
  */
 export function toServerError(error: unknown, signal: AbortSignal, failure: FailureContext): MappedError {
-  if (signal.aborted) return { error: fromAbortReason(signal.reason, error, failure) };
+  if (signal.aborted) return fromAbortReason(signal.reason, error, failure);
   if (error instanceof UpstreamError) return fromUpstream(error, failure);
   if (error instanceof RichServerError) return { error };
   return {
     error: new RichServerError(Status.INTERNAL, "internal gateway error", [errorInfo("INTERNAL", { model: failure.model })]),
+    reason: "INTERNAL",
   };
 }
 
-function fromAbortReason(reason: unknown, error: unknown, failure: FailureContext): Error {
+function fromAbortReason(reason: unknown, error: unknown, failure: FailureContext): MappedError {
   const metadata = { model: failure.model, chunksSent: String(failure.chunksSent), ...backendOf(failure) };
   if (reason instanceof StreamDeadlineReason) {
-    return new RichServerError(Status.DEADLINE_EXCEEDED, reason.message, [
-      errorInfo(Reason.STREAM_DEADLINE_EXCEEDED, { ...metadata, limit: reason.limit, limitMs: String(reason.limitMs) }),
-    ]);
+    return {
+      error: new RichServerError(Status.DEADLINE_EXCEEDED, reason.message, [
+        errorInfo(Reason.STREAM_DEADLINE_EXCEEDED, { ...metadata, limit: reason.limit, limitMs: String(reason.limitMs) }),
+      ]),
+      reason: Reason.STREAM_DEADLINE_EXCEEDED,
+    };
   }
   if (reason instanceof ShutdownReason) {
-    return new RichServerError(Status.UNAVAILABLE, "server shutting down; retry on another replica", [
-      errorInfo(Reason.SERVER_SHUTTING_DOWN, metadata),
-    ]);
+    return {
+      error: new RichServerError(Status.UNAVAILABLE, "server shutting down; retry on another replica", [
+        errorInfo(Reason.SERVER_SHUTTING_DOWN, metadata),
+      ]),
+      reason: Reason.SERVER_SHUTTING_DOWN,
+    };
   }
-  return error instanceof Error && error.name === "AbortError" ? error : new DOMException("call cancelled", "AbortError");
+  return { error: error instanceof Error && error.name === "AbortError" ? error : new DOMException("call cancelled", "AbortError") };
 }
 
 function fromUpstream(error: UpstreamError, failure: FailureContext): MappedError {
@@ -113,6 +122,7 @@ function fromUpstream(error: UpstreamError, failure: FailureContext): MappedErro
   if (error instanceof UpstreamHttpError) metadata.upstreamStatus = String(error.status);
   if (failure.chunksSent > 0) {
     return {
+      reason: Reason.UPSTREAM_STREAM_INTERRUPTED,
       error: new RichServerError(
         Status.UNAVAILABLE,
         `upstream stream interrupted after ${failure.chunksSent} messages: ${upstreamText}; the answer is incomplete and this call cannot be resumed`,
@@ -128,7 +138,11 @@ function fromUpstream(error: UpstreamError, failure: FailureContext): MappedErro
     details.push(RetryInfo.fromPartial({ retryDelay: msToDuration(retryPushbackMs) }));
   }
   const prefix = mapped.code === Status.INTERNAL || mapped.code === Status.UNAVAILABLE ? `backend ${failure.backend ?? "?"}: ` : "";
-  return { error: new RichServerError(mapped.code, prefix + upstreamText, details), ...(retryPushbackMs !== undefined ? { retryPushbackMs } : {}) };
+  return {
+    error: new RichServerError(mapped.code, prefix + upstreamText, details),
+    reason: mapped.reason,
+    ...(retryPushbackMs !== undefined ? { retryPushbackMs } : {}),
+  };
 }
 
 function errorInfo(reason: string, metadata: Record<string, string>): ErrorInfo {

@@ -66,8 +66,7 @@ export async function* relayStream<TOut>(fleet: Fleet, call: RelayCall<TOut>): A
   } catch (error) {
     const mapped = toServerError(error, signal, { model: call.model, chunksSent: record.chunksOut, backend });
     if (mapped.retryPushbackMs !== undefined) call.trailer.set("grpc-retry-pushback-ms", String(mapped.retryPushbackMs));
-    const info = (mapped.error as { extra?: Array<{ reason?: string }> }).extra?.find((detail) => detail.reason);
-    if (info?.reason !== undefined) record.errorReason = info.reason;
+    if (mapped.reason !== undefined) record.errorReason = mapped.reason;
     throw mapped.error;
   }
 }

@@ -79,6 +79,7 @@ describe("usage and exit codes", () => {
     [["serve", "--help"], 0, /--max-stream-duration/],
     [["sim", "--help"], 0, /--tokens-per-second/],
     [["chat", "--help"], 0, /--deadline/],
+    [["models", "--help"], 0, /--json/],
     [["bogus"], 2, /unknown command/],
     [["chat", "hello"], 2, /--model is required/],
     [["serve", "--no-such-flag"], 2, /Unknown option/],
@@ -105,6 +106,10 @@ it("sim + serve from the CLI: chat streams, a 300 ms deadline aborts the simulat
   expect(ok.code, ok.stderr).toBe(0);
   expect(ok.stdout.trim().split(/\s+/).length).toBeGreaterThanOrEqual(10);
   expect(ok.stderr).toMatch(/backend local · 200 tokens/);
+
+  const models = await cli(["models", "--target", target]);
+  expect(models.code, models.stderr).toBe(0);
+  expect(models.stdout).toMatch(/^llama3\.2:latest\s.*local$/m);
 
   const slow = await cli(["generate", "--target", target, "--model", "llama3.2", "--deadline", "300ms", "--temperature", "0", "long story"]);
   expect(slow.code).toBe(64 + 4); // 64 + DEADLINE_EXCEEDED

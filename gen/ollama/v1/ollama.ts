@@ -286,6 +286,81 @@ export interface Message {
   toolCallId: string;
 }
 
+/** ListModelsRequest asks for the fleet's model catalogue. */
+export interface ListModelsRequest {
+}
+
+/** ListModelsResponse is the fleet's model catalogue. */
+export interface ListModelsResponse {
+  /** Every model found on at least one backend, sorted by name. */
+  models: Model[];
+  /** Every backend asked, with whether it answered. */
+  backends: BackendStatus[];
+}
+
+/** Model is one model name as installed across the fleet. */
+export interface Model {
+  /** Normalized name, e.g. "llama3.2:latest". */
+  name: string;
+  /** Size on disk in bytes, as reported by the first backend holding it. */
+  size: number;
+  /** SHA-256 digest (hex) reported by the first backend holding it. */
+  digest: string;
+  /** When the first backend holding it last modified it. */
+  modifiedAt?:
+    | Date
+    | undefined;
+  /** Format, family and quantization. */
+  details?:
+    | ModelDetails
+    | undefined;
+  /** Where the model is installed, one entry per backend. */
+  locations: ModelLocation[];
+  /**
+   * True when backends hold different digests under this name, i.e. not the
+   * same weights: answers may differ depending on the backend that serves.
+   */
+  digestMismatch: boolean;
+}
+
+/** ModelDetails describes a model's weights. */
+export interface ModelDetails {
+  /** The model it was derived from, if any. */
+  parentModel: string;
+  /** File format, e.g. "gguf". */
+  format: string;
+  /** Model family, e.g. "llama". */
+  family: string;
+  /** All families the model belongs to. */
+  families: string[];
+  /** Parameter count as text, e.g. "3.2B". */
+  parameterSize: string;
+  /** Quantization, e.g. "Q4_K_M". */
+  quantizationLevel: string;
+}
+
+/** ModelLocation is one backend's copy of a model. */
+export interface ModelLocation {
+  /** The backend's configured name. */
+  backend: string;
+  /** The digest of this copy. */
+  digest: string;
+  /** Size of this copy in bytes. */
+  size: number;
+  /** When this copy was last modified. */
+  modifiedAt?: Date | undefined;
+}
+
+/** BackendStatus says whether a backend answered a fleet-wide call. */
+export interface BackendStatus {
+  /** The backend's configured name. */
+  backend: string;
+  /** True when the backend answered. */
+  reachable: boolean;
+  /** Why it did not answer (empty when reachable). */
+  error: string;
+}
+
 /** Tool describes a tool the model may call. */
 export interface Tool {
   /** The function the tool exposes. */
@@ -1470,6 +1545,538 @@ export const Message: MessageFns<Message> = {
   },
 };
 
+function createBaseListModelsRequest(): ListModelsRequest {
+  return {};
+}
+
+export const ListModelsRequest: MessageFns<ListModelsRequest> = {
+  encode(_: ListModelsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListModelsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListModelsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ListModelsRequest>): ListModelsRequest {
+    return ListModelsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListModelsRequest>): ListModelsRequest {
+    const message = createBaseListModelsRequest();
+    return message;
+  },
+};
+
+function createBaseListModelsResponse(): ListModelsResponse {
+  return { models: [], backends: [] };
+}
+
+export const ListModelsResponse: MessageFns<ListModelsResponse> = {
+  encode(message: ListModelsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.models) {
+      Model.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.backends) {
+      BackendStatus.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListModelsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListModelsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.models.push(Model.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backends.push(BackendStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ListModelsResponse>): ListModelsResponse {
+    return ListModelsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListModelsResponse>): ListModelsResponse {
+    const message = createBaseListModelsResponse();
+    message.models = object.models?.map((e) => Model.fromPartial(e)) || [];
+    message.backends = object.backends?.map((e) => BackendStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseModel(): Model {
+  return {
+    name: "",
+    size: 0,
+    digest: "",
+    modifiedAt: undefined,
+    details: undefined,
+    locations: [],
+    digestMismatch: false,
+  };
+}
+
+export const Model: MessageFns<Model> = {
+  encode(message: Model, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.size !== 0) {
+      writer.uint32(16).int64(message.size);
+    }
+    if (message.digest !== "") {
+      writer.uint32(26).string(message.digest);
+    }
+    if (message.modifiedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.modifiedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.details !== undefined) {
+      ModelDetails.encode(message.details, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.locations) {
+      ModelLocation.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.digestMismatch !== false) {
+      writer.uint32(56).bool(message.digestMismatch);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Model {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.modifiedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.details = ModelDetails.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.locations.push(ModelLocation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.digestMismatch = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<Model>): Model {
+    return Model.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Model>): Model {
+    const message = createBaseModel();
+    message.name = object.name ?? "";
+    message.size = object.size ?? 0;
+    message.digest = object.digest ?? "";
+    message.modifiedAt = object.modifiedAt ?? undefined;
+    message.details = (object.details !== undefined && object.details !== null)
+      ? ModelDetails.fromPartial(object.details)
+      : undefined;
+    message.locations = object.locations?.map((e) => ModelLocation.fromPartial(e)) || [];
+    message.digestMismatch = object.digestMismatch ?? false;
+    return message;
+  },
+};
+
+function createBaseModelDetails(): ModelDetails {
+  return { parentModel: "", format: "", family: "", families: [], parameterSize: "", quantizationLevel: "" };
+}
+
+export const ModelDetails: MessageFns<ModelDetails> = {
+  encode(message: ModelDetails, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.parentModel !== "") {
+      writer.uint32(10).string(message.parentModel);
+    }
+    if (message.format !== "") {
+      writer.uint32(18).string(message.format);
+    }
+    if (message.family !== "") {
+      writer.uint32(26).string(message.family);
+    }
+    for (const v of message.families) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.parameterSize !== "") {
+      writer.uint32(42).string(message.parameterSize);
+    }
+    if (message.quantizationLevel !== "") {
+      writer.uint32(50).string(message.quantizationLevel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelDetails {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelDetails();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.parentModel = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.format = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.family = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.families.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.parameterSize = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.quantizationLevel = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ModelDetails>): ModelDetails {
+    return ModelDetails.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelDetails>): ModelDetails {
+    const message = createBaseModelDetails();
+    message.parentModel = object.parentModel ?? "";
+    message.format = object.format ?? "";
+    message.family = object.family ?? "";
+    message.families = object.families?.map((e) => e) || [];
+    message.parameterSize = object.parameterSize ?? "";
+    message.quantizationLevel = object.quantizationLevel ?? "";
+    return message;
+  },
+};
+
+function createBaseModelLocation(): ModelLocation {
+  return { backend: "", digest: "", size: 0, modifiedAt: undefined };
+}
+
+export const ModelLocation: MessageFns<ModelLocation> = {
+  encode(message: ModelLocation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.backend !== "") {
+      writer.uint32(10).string(message.backend);
+    }
+    if (message.digest !== "") {
+      writer.uint32(18).string(message.digest);
+    }
+    if (message.size !== 0) {
+      writer.uint32(24).int64(message.size);
+    }
+    if (message.modifiedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.modifiedAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelLocation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelLocation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.modifiedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ModelLocation>): ModelLocation {
+    return ModelLocation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ModelLocation>): ModelLocation {
+    const message = createBaseModelLocation();
+    message.backend = object.backend ?? "";
+    message.digest = object.digest ?? "";
+    message.size = object.size ?? 0;
+    message.modifiedAt = object.modifiedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseBackendStatus(): BackendStatus {
+  return { backend: "", reachable: false, error: "" };
+}
+
+export const BackendStatus: MessageFns<BackendStatus> = {
+  encode(message: BackendStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.backend !== "") {
+      writer.uint32(10).string(message.backend);
+    }
+    if (message.reachable !== false) {
+      writer.uint32(16).bool(message.reachable);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackendStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackendStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.reachable = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<BackendStatus>): BackendStatus {
+    return BackendStatus.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackendStatus>): BackendStatus {
+    const message = createBaseBackendStatus();
+    message.backend = object.backend ?? "";
+    message.reachable = object.reachable ?? false;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
 function createBaseTool(): Tool {
   return { function: undefined };
 }
@@ -2534,6 +3141,20 @@ export const OllamaServiceDefinition = {
       responseStream: true,
       options: {},
     },
+    /**
+     * ListModels lists the models installed across the fleet: the union of
+     * every backend's catalogue (Ollama's GET /api/tags), with the backends
+     * that hold each model. A backend that does not answer does not fail the
+     * call; it is reported in `backends` with its error.
+     */
+    listModels: {
+      name: "ListModels",
+      requestType: ListModelsRequest as typeof ListModelsRequest,
+      requestStream: false,
+      responseType: ListModelsResponse as typeof ListModelsResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
 
@@ -2555,6 +3176,16 @@ export interface OllamaServiceImplementation<CallContextExt = {}> {
     request: ChatRequest,
     context: CallContext & CallContextExt,
   ): ServerStreamingMethodResult<DeepPartial<ChatResponse>>;
+  /**
+   * ListModels lists the models installed across the fleet: the union of
+   * every backend's catalogue (Ollama's GET /api/tags), with the backends
+   * that hold each model. A backend that does not answer does not fail the
+   * call; it is reported in `backends` with its error.
+   */
+  listModels(
+    request: ListModelsRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ListModelsResponse>>;
 }
 
 export interface OllamaServiceClient<CallOptionsExt = {}> {
@@ -2572,6 +3203,16 @@ export interface OllamaServiceClient<CallOptionsExt = {}> {
    * in their own message before the final one.
    */
   chat(request: DeepPartial<ChatRequest>, options?: CallOptions & CallOptionsExt): AsyncIterable<ChatResponse>;
+  /**
+   * ListModels lists the models installed across the fleet: the union of
+   * every backend's catalogue (Ollama's GET /api/tags), with the backends
+   * that hold each model. A backend that does not answer does not fail the
+   * call; it is reported in `backends` with its error.
+   */
+  listModels(
+    request: DeepPartial<ListModelsRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ListModelsResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

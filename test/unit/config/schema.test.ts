@@ -29,6 +29,7 @@ const DEFAULT_CONFIG: Config = {
     firstTokenTimeoutMs: 600_000,
     idleTimeoutMs: 300_000,
     keepAliveTimeoutMs: 60_000,
+    metadataTimeoutMs: 5_000,
   },
   streams: { maxStreamDurationMs: 0, maxDeadlineMs: 86_400_000, drainTimeoutMs: 30_000 },
   limits: { maxMessageBytes: 64 * 1024 * 1024, maxImageBytes: 20 * 1024 * 1024, maxImages: 16 },

@@ -58,6 +58,7 @@ describe("toServerError: upstream errors before the first message", () => {
     expect(server.code).toBe(code);
     const info = errorInfo(server.extra);
     expect(info).toMatchObject({ reason, domain: ERROR_DOMAIN });
+    expect(mapped.reason, "the reason handed to logs matches the ErrorInfo").toBe(reason);
     expect(info?.metadata).toMatchObject({ model: "llama3.2", backend: "gpu-1" });
     expect(mapped.retryPushbackMs).toBe(retryMs);
     if (retryMs === undefined) {
