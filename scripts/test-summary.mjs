@@ -8,7 +8,11 @@ let failed = 1;
 try {
   const results = JSON.parse(readFileSync(file, "utf8"));
   passed = results.numPassedTests;
-  failed = results.numFailedTests + (results.numFailedTestSuites ?? 0);
+  // A file that failed without a failing test (an import error, a failing hook) counts once.
+  const brokenFiles = (results.testResults ?? []).filter(
+    (file) => file.status === "failed" && !(file.assertionResults ?? []).some((test) => test.status === "failed"),
+  ).length;
+  failed = results.numFailedTests + brokenFiles;
   if (results.numTotalTests === 0) failed += 1;
 } catch (error) {
   console.error(`test-summary: cannot read ${file}: ${error.message}`);

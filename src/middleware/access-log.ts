@@ -10,6 +10,14 @@ import { isAbortError } from "../common/abort.js";
 import type { CallRecord, CallRecordContext } from "../service/call-record.js";
 import { callerDeadline } from "../server/deadline-interceptor.js";
 
+/**
+ * A caller's own deadline timer usually fires a little before ours (its
+ * deadline started before the request crossed the network), so its cancel
+ * arrives just ahead of our deadline. A cancel this close to the deadline is
+ * reported as what it is: the deadline.
+ */
+const DEADLINE_SLACK_MS = 100;
+
 /** Creates the middleware; it adds a fresh CallRecord to each call's context. */
 export function accessLogMiddleware(logger: Logger) {
   return async function* accessLog<Req, Res>(
@@ -18,6 +26,7 @@ export function accessLogMiddleware(logger: Logger) {
   ): AsyncGenerator<Res, Res | void, undefined> {
     const startedAt = performance.now();
     const deadline = callerDeadline(context.metadata);
+    const deadlineMs = Number.isFinite(deadline) ? Math.max(0, deadline - Date.now()) : undefined;
     const record: CallRecord = { chunksOut: 0 };
     let code = Status.OK;
     let failure: unknown;
@@ -29,11 +38,12 @@ export function accessLogMiddleware(logger: Logger) {
       throw error;
     } finally {
       // nice-grpc ends a generator with return() when the caller goes away: no error, but not OK either.
-      if (failure === undefined && context.signal.aborted) code = Date.now() >= deadline ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
+      if (failure === undefined && context.signal.aborted) code = abortStatus(deadline);
       const line = {
         method: call.method.path,
         code: Status[code],
         durationMs: round(performance.now() - startedAt),
+        deadlineMs,
         ttftMs: record.firstChunkAt === undefined ? undefined : round(record.firstChunkAt - startedAt),
         model: record.model,
         backend: record.backend,
@@ -59,10 +69,11 @@ export function accessLogMiddleware(logger: Logger) {
 /** The status a thrown value will produce; an abort after the caller's deadline is DEADLINE_EXCEEDED. */
 function statusOf(error: unknown, deadline: number): Status {
   if (error instanceof ServerError) return error.code;
-  if (isAbortError(error)) {
-    return Date.now() >= deadline ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
-  }
-  return Status.UNKNOWN;
+  return isAbortError(error) ? abortStatus(deadline) : Status.UNKNOWN;
+}
+
+function abortStatus(deadline: number): Status {
+  return Date.now() >= deadline - DEADLINE_SLACK_MS ? Status.DEADLINE_EXCEEDED : Status.CANCELLED;
 }
 
 function firstString(value: unknown): string | undefined {

@@ -54,8 +54,11 @@ describe.each([
       if (firstTokenMs === 0) expect(outcome.messages.length).toBeGreaterThan(0);
       await simIdle(fleet.sim, 100);
       expect(fleet.sim.stats().abortedByClient).toBe(aborted + 1);
-      // The server saw the real deadline: its access line says DEADLINE_EXCEEDED, not CANCELLED.
-      expect(fleet.logs.records.filter((r) => r.msg === "rpc").at(-1)).toMatchObject({ code: "DEADLINE_EXCEEDED" });
+      // The server saw the real deadline: its access line carries the budget and says DEADLINE_EXCEEDED, not CANCELLED.
+      const line = fleet.logs.records.filter((r) => r.msg === "rpc").at(-1)!;
+      expect(line).toMatchObject({ code: "DEADLINE_EXCEEDED" });
+      expect(line.deadlineMs).toBeGreaterThan(150);
+      expect(line.deadlineMs).toBeLessThanOrEqual(300);
     } finally {
       client.close();
     }

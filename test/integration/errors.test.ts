@@ -12,7 +12,9 @@ import { errorInfoOf, expectStatus } from "../support/errors.js";
 let fleet: TestFleet;
 
 beforeAll(async () => {
-  fleet = await startTestFleet({ tokens: 6 });
+  fleet = await startTestFleet({ tokens: 6 }, (config) => {
+    config.upstream.idleTimeoutMs = 300; // so a stalled stream trips the gateway's idle timeout quickly
+  });
 });
 afterEach(() => {
   fleet.sim.setFault("*", undefined);
@@ -152,6 +154,7 @@ describe("failures after tokens were sent end with UNAVAILABLE, never a clean en
     ["connection dropped", { dropAfterTokens: 3 }, "BACKEND_UNREACHABLE"],
     ["malformed line", { malformedAfterTokens: 3 }, "UPSTREAM_PROTOCOL_ERROR"],
     ["stream ends without done", { endWithoutDone: true }, "UPSTREAM_PROTOCOL_ERROR"],
+    ["stalled stream (the gateway's idle timeout)", { stallAfterTokens: 3 }, "UPSTREAM_TIMEOUT"],
   ])("%s", async (_name, fault, cause) => {
     fleet.sim.setFault("*", fault);
     const received: string[] = [];
