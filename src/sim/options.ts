@@ -66,6 +66,8 @@ export interface SimulatorOptions {
   faults?: Record<string, FaultSpec>;
   /** Models resident at start (their keep-alive timer starts at once). */
   preloaded?: string[];
+  /** How many recent requests `requests()` and GET /sim/requests keep (older ones are dropped); default 1000. */
+  requestLogSize?: number;
 }
 
 /** Settings that {@link RunningSimulator.configure} may change while running. */
@@ -84,6 +86,7 @@ export interface ResolvedOptions extends LiveSettings {
   readonly version: string;
   readonly faults: Readonly<Record<string, FaultSpec>>;
   readonly preloaded: readonly string[];
+  readonly requestLogSize: number;
 }
 
 /** Applies defaults and validates. @throws RangeError naming the first invalid field. */
@@ -114,6 +117,7 @@ export function resolveOptions(options: SimulatorOptions = {}): ResolvedOptions 
     version: options.version ?? "0.33.0-sim",
     faults: { ...faults },
     preloaded: [...(options.preloaded ?? [])],
+    requestLogSize: integer("requestLogSize", options.requestLogSize ?? 1_000, 1),
   };
 }
 

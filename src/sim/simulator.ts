@@ -69,7 +69,7 @@ export async function startSimulator(options?: SimulatorOptions): Promise<Runnin
     residency: new Residency({ maxLoadedModels: resolved.maxLoadedModels, maxQueue: resolved.maxQueue }),
     slots: new SlotTable(resolved.numParallel),
     faults: new FaultTable(resolved.faults),
-    stats: new StatsBook(events),
+    stats: new StatsBook(events, resolved.requestLogSize),
   };
   for (const name of resolved.preloaded) {
     const entry = core.catalogue.find(name);

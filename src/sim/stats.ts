@@ -129,9 +129,12 @@ export class StatsBook {
   readonly counters: SimStats = { started: 0, completed: 0, abortedByClient: 0, failed: 0, active: 0, queued: 0 };
   #log: RecordedRequest[] = [];
   #nextId = 1;
+  readonly #logSize: number;
 
-  constructor(events: EventEmitter) {
+  /** `logSize` bounds the request log, so a long-running simulator does not grow without limit. */
+  constructor(events: EventEmitter, logSize: number) {
     this.events = events;
+    this.#logSize = logSize;
   }
 
   /**
@@ -146,6 +149,7 @@ export class StatsBook {
     }
     if (recorded) {
       this.#log.push(record);
+      if (this.#log.length > this.#logSize) this.#log.splice(0, this.#log.length - this.#logSize);
       this.events.emit("request-start", record);
     }
     return new RequestTracker(this, record, counted, recorded);
@@ -156,7 +160,7 @@ export class StatsBook {
     return { ...this.counters };
   }
 
-  /** Every recorded request, oldest first (a copy of the list). */
+  /** The most recent recorded requests (up to the log size), oldest first (a copy of the list). */
   requests(): RecordedRequest[] {
     return [...this.#log];
   }

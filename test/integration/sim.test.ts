@@ -580,3 +580,18 @@ describe("model management and introspection", () => {
     expect(sim.stats()).toMatchObject({ started: 1, completed: 1, active: 0 });
   });
 });
+
+describe("request log", () => {
+  it("keeps only the most recent requestLogSize requests", async () => {
+    const small = await startSimulator({ requestLogSize: 3 });
+    try {
+      for (let i = 0; i < 5; i++) await fetch(`${small.url}/api/tags`);
+      await fetch(`${small.url}/api/version`);
+      const log = small.requests();
+      expect(log.map((r) => r.path)).toEqual(["/api/tags", "/api/tags", "/api/version"]);
+      expect(log.map((r) => r.id)).toEqual([4, 5, 6]);
+    } finally {
+      await small.close();
+    }
+  });
+});
