@@ -41,6 +41,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     fleet,
     limits: { maxImageBytes: config.limits.maxImageBytes, maxImages: config.limits.maxImages },
     metadataTimeoutMs: config.upstream.metadataTimeoutMs,
+    maxEmbedInputs: config.limits.maxEmbedInputs,
+    managementEnabled: config.management.enabled,
+    gatewayVersion: packageVersion(),
   });
   let server: GatewayServer;
   try {

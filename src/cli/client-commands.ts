@@ -4,13 +4,11 @@
  * request) and exits 130; an RPC error prints its status and details and
  * exits 64 + the status code.
  */
-import { ClientError, Status } from "nice-grpc";
-import { RichClientError } from "nice-grpc-error-details";
 import { Role, ThinkLevel, type Think } from "../../gen/ollama/v1/ollama.js";
-import { parseDurationMs } from "../common/duration.js";
+import { reportRpcError } from "./cli-output.js";
 import { createGatewayClient } from "./gateway-client.js";
 import { StreamPrinter } from "./stream-printer.js";
-import { ExitCode, parseCommandArgs, UsageError } from "./usage.js";
+import { deadlineFlag, deadlineOption, ExitCode, parseCommandArgs, UsageError } from "./usage.js";
 
 const COMMON_FLAGS = `  --target HOST:PORT   gateway address (default 127.0.0.1:50051)
   --model NAME         model to use (required)
@@ -56,8 +54,7 @@ export async function clientCommand(kind: "chat" | "generate", argv: string[]): 
     return ExitCode.OK;
   }
   if (values.model === undefined) throw new UsageError("--model is required");
-  const deadlineMs = values.deadline === undefined ? undefined : parseDurationMs(values.deadline);
-  if (deadlineMs === undefined && values.deadline !== undefined) throw new UsageError(`--deadline: not a duration: "${values.deadline}"`);
+  const deadlineMs = deadlineFlag(values.deadline);
   const prompt = positionals.length > 0 ? positionals.join(" ") : await readStdin();
   const options = {
     ...(values.temperature !== undefined && { temperature: numberFlag(values.temperature, "temperature") }),
@@ -74,8 +71,7 @@ export async function clientCommand(kind: "chat" | "generate", argv: string[]): 
   const abort = new AbortController();
   const onSigint = (): void => abort.abort();
   process.once("SIGINT", onSigint);
-  // nice-grpc's deadline option takes a Date or a relative number of milliseconds.
-  const callOptions = { signal: abort.signal, ...(deadlineMs !== undefined && { deadline: new Date(Date.now() + deadlineMs) }) };
+  const callOptions = { signal: abort.signal, ...deadlineOption(deadlineMs) };
   const printer = new StreamPrinter();
   try {
     if (kind === "chat") {
@@ -94,14 +90,8 @@ export async function clientCommand(kind: "chat" | "generate", argv: string[]): 
       process.stderr.write("\ncancelled\n");
       return ExitCode.INTERRUPTED;
     }
-    if (error instanceof ClientError) {
-      process.stderr.write(`\nerror: ${Status[error.code]}: ${error.details}\n`);
-      if (error instanceof RichClientError) {
-        for (const detail of error.extra) process.stderr.write(`  ${JSON.stringify(detail)}\n`);
-      }
-      return ExitCode.RPC_BASE + error.code;
-    }
-    throw error;
+    process.stderr.write("\n");
+    return reportRpcError(error);
   } finally {
     process.off("SIGINT", onSigint);
     channel.close();

@@ -4,12 +4,18 @@
  */
 import { ConfigError } from "../config/schema.js";
 import { packageVersion } from "../common/package-files.js";
+import { cpCommand, loadCommand, rmCommand, unloadCommand } from "./admin-commands.js";
 import { clientCommand } from "./client-commands.js";
 import { demoCommand } from "./demo-command.js";
+import { embedCommand } from "./embed-command.js";
 import { modelsCommand } from "./models-command.js";
+import { psCommand } from "./ps-command.js";
+import { pullCommand } from "./pull-command.js";
 import { serveCommand } from "./serve-command.js";
+import { showCommand } from "./show-command.js";
 import { simCommand } from "./sim-command.js";
 import { ExitCode, UsageError } from "./usage.js";
+import { versionsCommand } from "./version-command.js";
 
 const HELP = `Usage: ollama-grpc <command> [options]
 
@@ -19,6 +25,15 @@ Commands:
   chat       stream a chat answer from a gateway
   generate   stream a completion from a gateway
   models     list the models installed across the gateway's backends
+  ps         list the models loaded in memory across the gateway's backends
+  show       show a model's details, capabilities, parameters and template
+  embed      print embeddings of texts
+  versions   print the gateway's and each backend's Ollama version
+  pull       download a model on the backends, with live progress (management)
+  rm         delete a model from the backends (management)
+  cp         copy a model to a new name on the backends (management)
+  load       load a model into memory on the backends (management)
+  unload     unload a model from memory on the backends (management)
   demo       start simulated backends + gateway and stream a chat through them
   version    print the version
 
@@ -32,6 +47,15 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   chat: (argv) => clientCommand("chat", argv),
   generate: (argv) => clientCommand("generate", argv),
   models: modelsCommand,
+  ps: psCommand,
+  show: showCommand,
+  embed: embedCommand,
+  versions: versionsCommand,
+  pull: pullCommand,
+  rm: rmCommand,
+  cp: cpCommand,
+  load: loadCommand,
+  unload: unloadCommand,
   demo: demoCommand,
 };
 

@@ -17,6 +17,7 @@ Options:
   --log-level LEVEL          trace|debug|info|warn|error|fatal|silent (default info)
   --max-stream-duration DUR  cap on every stream, e.g. 10m (default 0 = none)
   --drain-timeout DUR        time in-flight streams get on shutdown (default ${DEFAULTS.streams.drain_timeout})
+  --enable-management        allow PullModel, DeleteModel, CopyModel, LoadModel, UnloadModel (env OLLAMA_GRPC_MANAGEMENT)
   --print-config             print the effective configuration as YAML and exit
   -h, --help                 show this help
 
@@ -33,6 +34,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     "max-stream-duration": { type: "string" },
     "drain-timeout": { type: "string" },
     "print-config": { type: "boolean" },
+    "enable-management": { type: "boolean" },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -45,6 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ...(values["log-level"] !== undefined && { logLevel: values["log-level"] }),
     ...(values["max-stream-duration"] !== undefined && { maxStreamDuration: values["max-stream-duration"] }),
     ...(values["drain-timeout"] !== undefined && { drainTimeout: values["drain-timeout"] }),
+    ...(values["enable-management"] !== undefined && { enableManagement: values["enable-management"] }),
   });
   if (values["print-config"]) {
     console.log(toYaml(config));

@@ -16,6 +16,7 @@ export interface ConfigOverrides {
   logLevel?: string;
   maxStreamDuration?: string;
   drainTimeout?: string;
+  enableManagement?: boolean;
 }
 
 /** Environment variables read, with the setting each overrides. */
@@ -26,6 +27,7 @@ export const ENVIRONMENT = {
   OLLAMA_GRPC_LOG_LEVEL: "log.level",
   OLLAMA_GRPC_MAX_STREAM_DURATION: "streams.max_stream_duration",
   OLLAMA_GRPC_DRAIN_TIMEOUT: "streams.drain_timeout",
+  OLLAMA_GRPC_MANAGEMENT: "management.enabled (true or false)",
 } as const;
 
 type Raw = Record<string, unknown>;
@@ -41,8 +43,10 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     logLevel: env.OLLAMA_GRPC_LOG_LEVEL,
     maxStreamDuration: env.OLLAMA_GRPC_MAX_STREAM_DURATION,
     drainTimeout: env.OLLAMA_GRPC_DRAIN_TIMEOUT,
+    management: env.OLLAMA_GRPC_MANAGEMENT,
   }));
-  raw = merge(raw, overridesToRaw(flags));
+  const { enableManagement, ...rest } = flags;
+  raw = merge(raw, overridesToRaw({ ...rest, ...(enableManagement !== undefined && { management: enableManagement }) }));
   return validateConfig(raw);
 }
 
@@ -64,8 +68,9 @@ function readConfigFile(path: string): Raw {
   return parsed as Raw;
 }
 
-function overridesToRaw(overrides: Omit<ConfigOverrides, "config">): Raw {
+function overridesToRaw(overrides: Omit<ConfigOverrides, "config" | "enableManagement"> & { management?: string | boolean }): Raw {
   const raw: Raw = {};
+  if (overrides.management !== undefined) raw.management = { enabled: overrides.management };
   if (overrides.listen !== undefined) raw.listen = overrides.listen;
   if (overrides.backends !== undefined && overrides.backends.length > 0) raw.backends = overrides.backends.map(parseBackendFlag);
   if (overrides.logLevel !== undefined) raw.log = { level: overrides.logLevel };

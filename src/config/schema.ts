@@ -19,7 +19,8 @@ export interface Config {
     metadataTimeoutMs: number;
   };
   streams: { maxStreamDurationMs: number; maxDeadlineMs: number; drainTimeoutMs: number };
-  limits: { maxMessageBytes: number; maxImageBytes: number; maxImages: number };
+  limits: { maxMessageBytes: number; maxImageBytes: number; maxImages: number; maxEmbedInputs: number };
+  management: { enabled: boolean };
   reflection: boolean;
   log: { level: LogLevel };
 }
@@ -33,7 +34,8 @@ export const DEFAULTS = {
   backends: [{ name: "local", url: "http://127.0.0.1:11434" }],
   upstream: { connections: 256, connect_timeout: "5s", first_token_timeout: "10m", idle_timeout: "5m", keep_alive_timeout: "60s", metadata_timeout: "5s" },
   streams: { max_stream_duration: "0", max_deadline: "24h", drain_timeout: "30s" },
-  limits: { max_message_bytes: "64MiB", max_image_bytes: "20MiB", max_images: 16 },
+  limits: { max_message_bytes: "64MiB", max_image_bytes: "20MiB", max_images: 16, max_embed_inputs: 256 },
+  management: { enabled: false },
   reflection: true,
   log: { level: "info" },
 } as const;
@@ -54,10 +56,11 @@ type Raw = Record<string, unknown>;
 export function validateConfig(raw: Raw): Config {
   const problems: string[] = [];
   const v = new Validator(problems);
-  v.keys(raw, "", ["listen", "backends", "upstream", "streams", "limits", "reflection", "log"]);
+  v.keys(raw, "", ["listen", "backends", "upstream", "streams", "limits", "management", "reflection", "log"]);
   const upstream = v.section(raw, "upstream", ["connections", "connect_timeout", "first_token_timeout", "idle_timeout", "keep_alive_timeout", "metadata_timeout"]);
   const streams = v.section(raw, "streams", ["max_stream_duration", "max_deadline", "drain_timeout"]);
-  const limits = v.section(raw, "limits", ["max_message_bytes", "max_image_bytes", "max_images"]);
+  const limits = v.section(raw, "limits", ["max_message_bytes", "max_image_bytes", "max_images", "max_embed_inputs"]);
+  const management = v.section(raw, "management", ["enabled"]);
   const log = v.section(raw, "log", ["level"]);
   const config: Config = {
     listen: v.hostPort(raw.listen, "listen"),
@@ -79,7 +82,9 @@ export function validateConfig(raw: Raw): Config {
       maxMessageBytes: v.size(limits.max_message_bytes, "limits.max_message_bytes"),
       maxImageBytes: v.size(limits.max_image_bytes, "limits.max_image_bytes"),
       maxImages: v.int(limits.max_images, "limits.max_images", 0, 1_000),
+      maxEmbedInputs: v.int(limits.max_embed_inputs, "limits.max_embed_inputs", 1, 100_000),
     },
+    management: { enabled: v.bool(management.enabled, "management.enabled") },
     reflection: v.bool(raw.reflection, "reflection"),
     log: { level: v.oneOf(log.level, "log.level", LOG_LEVELS) },
   };

@@ -7,7 +7,7 @@
  */
 import { Pool } from "undici";
 import { toUpstreamError, UpstreamError, UpstreamHttpError, UpstreamProtocolError } from "./errors.js";
-import { readOllamaStream, type OllamaStreamLine } from "./stream-reader.js";
+import { isDoneLine, readOllamaStream, type FinalLineTest, type OllamaStreamLine } from "./stream-reader.js";
 
 /** Connection settings shared by every backend's pool. */
 export interface OllamaClientOptions {
@@ -58,12 +58,12 @@ export class OllamaClient {
 
   /**
    * POSTs `body` as JSON to a streaming endpoint (/api/generate, /api/chat,
-   * /api/pull). Resolves once Ollama has sent its response headers, which it
+   * /api/pull; `isFinal` names the stream's last line). Resolves once Ollama has sent its response headers, which it
    * does only with the first chunk. Rejects with an UpstreamError (non-2xx
    * status, connection failure, timeout), or with an AbortError when `signal`
    * aborts. The returned lines throw UpstreamErrors the same way.
    */
-  async stream(path: string, body: object, signal: AbortSignal): Promise<OllamaStream> {
+  async stream(path: string, body: object, signal: AbortSignal, isFinal: FinalLineTest = isDoneLine): Promise<OllamaStream> {
     let response: Awaited<ReturnType<Pool["request"]>>;
     try {
       response = await this.#pool.request({
@@ -83,26 +83,35 @@ export class OllamaClient {
     if (response.statusCode < 200 || response.statusCode > 299) {
       throw this.#tag(await readHttpError(response));
     }
-    return { lines: this.#lines(response.body) };
+    return { lines: this.#lines(response.body, isFinal) };
   }
 
   /**
-   * GETs a JSON endpoint (/api/tags, /api/ps, /api/version). Rejects with an
-   * UpstreamError (non-2xx, connection failure, a body that is not a JSON
-   * object) or an AbortError when `signal` aborts.
+   * Sends a non-streaming request (GET /api/tags, POST /api/embed, DELETE
+   * /api/delete, ...) and reads its JSON object answer; an empty 2xx body
+   * (delete, copy) reads as {}. Rejects with an UpstreamError (non-2xx,
+   * connection failure, a body that is not a JSON object) or an AbortError
+   * when `signal` aborts.
    */
-  async getJson(path: string, signal: AbortSignal): Promise<Record<string, unknown>> {
+  async json(method: "GET" | "POST" | "DELETE", path: string, body: object | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
     try {
       const response = await this.#pool.request({
-        method: "GET",
+        method,
         path,
-        headers: { accept: "application/json", "user-agent": this.#options.userAgent },
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        headers: {
+          accept: "application/json",
+          "user-agent": this.#options.userAgent,
+          ...(body !== undefined && { "content-type": "application/json" }),
+        },
         signal,
       });
       if (response.statusCode < 200 || response.statusCode > 299) throw await readHttpError(response);
+      const text = await response.body.text();
+      if (text.trim() === "") return {};
       let parsed: unknown;
       try {
-        parsed = await response.body.json();
+        parsed = JSON.parse(text);
       } catch (cause) {
         throw new UpstreamProtocolError("UNEXPECTED_VALUE", `${path} did not answer with JSON`, { cause });
       }
@@ -125,9 +134,9 @@ export class OllamaClient {
     await this.#pool.destroy();
   }
 
-  async *#lines(body: AsyncIterable<Uint8Array>): AsyncGenerator<OllamaStreamLine, void, undefined> {
+  async *#lines(body: AsyncIterable<Uint8Array>, isFinal: FinalLineTest): AsyncGenerator<OllamaStreamLine, void, undefined> {
     try {
-      yield* readOllamaStream(body, this.#options.maxLineBytes);
+      yield* readOllamaStream(body, this.#options.maxLineBytes, isFinal);
     } catch (error) {
       throw this.#tag(toUpstreamError(error));
     }

@@ -12,14 +12,24 @@ export interface OllamaStreamLine {
   [key: string]: unknown;
 }
 
+/** Decides which line ends a stream: `done: true` for generate/chat, `status: "success"` for pull. */
+export type FinalLineTest = (line: OllamaStreamLine) => boolean;
+
+/** The end of a generate or chat stream. */
+export const isDoneLine: FinalLineTest = (line) => line.done === true;
+
+/** The end of a pull (or push, create) progress stream. */
+export const isSuccessLine: FinalLineTest = (line) => line.status === "success";
+
 /**
- * Yields each line of the stream in order; the last value yielded has
- * `done: true`. Throws UpstreamStreamError for an error line, and
+ * Yields each line of the stream in order; the last value yielded is the
+ * final line (`isFinal`). Throws UpstreamStreamError for an error line, and
  * UpstreamProtocolError for a malformed line or a body that ends early.
  */
 export async function* readOllamaStream(
   body: AsyncIterable<Uint8Array>,
   maxLineBytes?: number,
+  isFinal: FinalLineTest = isDoneLine,
 ): AsyncGenerator<OllamaStreamLine, void, undefined> {
   // After `done` the body is still read to its end, so the keep-alive
   // connection goes back to the pool instead of being destroyed.
@@ -34,7 +44,7 @@ export async function* readOllamaStream(
       if ("error" in line) {
         throw new UpstreamStreamError(typeof line.error === "string" ? line.error : JSON.stringify(line.error));
       }
-      if (line.done === true) sawDone = true;
+      if (isFinal(line)) sawDone = true;
       yield line;
     }
   } catch (error) {
@@ -43,5 +53,5 @@ export async function* readOllamaStream(
     if (!sawDone) throw error;
     return;
   }
-  if (!sawDone) throw new UpstreamProtocolError("MISSING_DONE", "stream ended without a done:true line");
+  if (!sawDone) throw new UpstreamProtocolError("MISSING_DONE", "stream ended without its final line (done:true or status:success)");
 }

@@ -38,6 +38,13 @@ export class Fleet {
     return { endpoint, client: this.#clients.get(endpoint.name) as OllamaClient };
   }
 
+  /** The backend with this configured name, if any. */
+  byName(name: string): PickedBackend | undefined {
+    const client = this.#clients.get(name);
+    const endpoint = this.#balancer.endpoints.find((e) => e.name === name);
+    return client === undefined || endpoint === undefined ? undefined : { endpoint, client };
+  }
+
   /** Every backend, in configuration order (for fleet-wide calls). */
   all(): PickedBackend[] {
     return this.#balancer.endpoints.map((endpoint) => ({ endpoint, client: this.#clients.get(endpoint.name) as OllamaClient }));

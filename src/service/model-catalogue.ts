@@ -4,34 +4,27 @@
  * answer within `timeoutMs`, is reported in `backends` instead of failing
  * the call. The merge is a pure function, tested on its own.
  */
-import type { BackendStatus, ListModelsResponse, Model, ModelLocation } from "../../gen/ollama/v1/ollama.js";
-import { isAbortError, linkSignals } from "../common/abort.js";
+import type { BackendStatus, ListModelsResponse, Model, ModelDetails, ModelLocation } from "../../gen/ollama/v1/ollama.js";
 import { parseRfc3339 } from "../common/rfc3339.js";
-import type { OllamaTagsModel } from "../ollama/types.js";
+import type { OllamaModelDetails, OllamaTagsModel } from "../ollama/types.js";
+import { UpstreamProtocolError } from "../ollama/errors.js";
 import type { Fleet } from "./fleet.js";
+import { callEach, describeFailure } from "./fleet-call.js";
 
 /** One backend's answer: its models, or why it has none to report. */
 export type CatalogueAnswer = { backend: string; models: OllamaTagsModel[] } | { backend: string; error: string };
 
 /** Fetches every backend's catalogue; never rejects except on abort of `signal`. */
 export async function fetchCatalogues(fleet: Fleet, signal: AbortSignal, timeoutMs: number): Promise<CatalogueAnswer[]> {
-  return Promise.all(
-    fleet.all().map(async ({ endpoint, client }): Promise<CatalogueAnswer> => {
-      const linked = linkSignals(signal);
-      const timer = setTimeout(() => linked.controller.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")), timeoutMs);
-      try {
-        const body = await client.getJson("/api/tags", linked.signal);
-        if (!Array.isArray(body.models)) return { backend: endpoint.name, error: "/api/tags answered without a models list" };
-        return { backend: endpoint.name, models: body.models as OllamaTagsModel[] };
-      } catch (error) {
-        if (signal.aborted) throw error;
-        const reason = linked.signal.aborted && isAbortError(error) ? (linked.signal.reason as Error).message : (error as Error).message;
-        return { backend: endpoint.name, error: reason };
-      } finally {
-        clearTimeout(timer);
-        linked.cleanup();
-      }
-    }),
+  const outcomes = await callEach(fleet.all(), signal, timeoutMs, async ({ client }, backendSignal) => {
+    const body = await client.json("GET", "/api/tags", undefined, backendSignal);
+    if (!Array.isArray(body.models)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/tags answered without a models list");
+    return body.models as OllamaTagsModel[];
+  });
+  return outcomes.map((outcome) =>
+    outcome.ok
+      ? { backend: outcome.backend, models: outcome.value }
+      : { backend: outcome.backend, error: describeFailure(outcome.error).message },
   );
 }
 
@@ -61,14 +54,7 @@ export function mergeCatalogues(answers: CatalogueAnswer[]): ListModelsResponse 
           size: location.size,
           digest: location.digest,
           modifiedAt: location.modifiedAt,
-          details: {
-            parentModel: entry.details?.parent_model ?? "",
-            format: entry.details?.format ?? "",
-            family: entry.details?.family ?? "",
-            families: entry.details?.families ?? [],
-            parameterSize: entry.details?.parameter_size ?? "",
-            quantizationLevel: entry.details?.quantization_level ?? "",
-          },
+          details: toModelDetails(entry.details),
           locations: [location],
           digestMismatch: false,
         });
@@ -82,3 +68,15 @@ export function mergeCatalogues(answers: CatalogueAnswer[]): ListModelsResponse 
   return { models, backends };
 }
 
+
+/** Ollama's `details` object -> ModelDetails (absent fields empty). */
+export function toModelDetails(details: OllamaModelDetails | undefined): ModelDetails {
+  return {
+    parentModel: details?.parent_model ?? "",
+    format: details?.format ?? "",
+    family: details?.family ?? "",
+    families: details?.families ?? [],
+    parameterSize: details?.parameter_size ?? "",
+    quantizationLevel: details?.quantization_level ?? "",
+  };
+}

@@ -1,18 +1,45 @@
 /**
- * The OllamaService implementation: validate, map to Ollama's JSON, relay the
- * stream. Each handler is an async generator; nice-grpc applies back-pressure
- * between yields and calls `return()` when the caller goes away.
+ * The OllamaService implementation. Generate and Chat validate, map to
+ * Ollama's JSON and relay the stream (async generators: nice-grpc applies
+ * back-pressure between yields and calls `return()` when the caller goes
+ * away); the other RPCs each live in their own module.
  */
 import type { CallContext } from "nice-grpc";
 import type {
   ChatRequest,
   ChatResponse,
+  CopyModelRequest,
+  CopyModelResponse,
+  DeleteModelRequest,
+  DeleteModelResponse,
+  EmbedRequest,
+  EmbedResponse,
   GenerateRequest,
   GenerateResponse,
+  GetVersionRequest,
+  GetVersionResponse,
   ListModelsRequest,
   ListModelsResponse,
+  ListRunningModelsRequest,
+  ListRunningModelsResponse,
+  LoadModelRequest,
+  LoadModelResponse,
   OllamaServiceImplementation,
+  PullModelRequest,
+  PullModelResponse,
+  ShowModelRequest,
+  ShowModelResponse,
+  UnloadModelRequest,
+  UnloadModelResponse,
 } from "../../gen/ollama/v1/ollama.js";
+import { embed } from "./embed.js";
+import { loadModel } from "./load-model.js";
+import { requireManagement } from "./management.js";
+import { copyModel, deleteModel, unloadModel, type AdminContext } from "./model-admin.js";
+import { pullModel } from "./pull-model.js";
+import { listRunningModels } from "./running-models.js";
+import { showModel } from "./show-model.js";
+import { getVersion } from "./versions.js";
 import type { OllamaStreamLine } from "../ollama/stream-reader.js";
 import type { OllamaChatChunk, OllamaGenerateChunk } from "../ollama/types.js";
 import type { CallRecordContext } from "./call-record.js";
@@ -28,8 +55,14 @@ import { validateChatRequest, validateGenerateRequest, type FieldViolation, type
 export interface OllamaServiceDeps {
   fleet: Fleet;
   limits: RequestLimits;
-  /** Per-backend limit on metadata calls such as GET /api/tags. */
+  /** Per-backend limit on metadata and admin calls (GET /api/tags, /api/ps, /api/show, DELETE /api/delete...). */
   metadataTimeoutMs: number;
+  /** Largest Embed batch accepted. */
+  maxEmbedInputs: number;
+  /** Whether management calls (pull, delete, copy, load, unload) are allowed. */
+  managementEnabled: boolean;
+  /** This gateway's version, for GetVersion. */
+  gatewayVersion: string;
 }
 
 /** Builds the service implementation. Handlers require the call-record context. */
@@ -50,7 +83,43 @@ export function createOllamaService(deps: OllamaServiceDeps): OllamaServiceImple
     async listModels(_request: ListModelsRequest, context: CallContext): Promise<ListModelsResponse> {
       return mergeCatalogues(await fetchCatalogues(deps.fleet, context.signal, deps.metadataTimeoutMs));
     },
+    async embed(request: EmbedRequest, context: CallContext & CallRecordContext): Promise<EmbedResponse> {
+      return embed(deps.fleet, request, { signal: context.signal, record: context.callRecord, trailer: context.trailer }, deps.maxEmbedInputs);
+    },
+    async showModel(request: ShowModelRequest, context: CallContext & CallRecordContext): Promise<ShowModelResponse> {
+      return showModel(deps.fleet, request, context.signal, context.callRecord, deps.metadataTimeoutMs);
+    },
+    async listRunningModels(_request: ListRunningModelsRequest, context: CallContext): Promise<ListRunningModelsResponse> {
+      return listRunningModels(deps.fleet, context.signal, deps.metadataTimeoutMs);
+    },
+    async getVersion(_request: GetVersionRequest, context: CallContext): Promise<GetVersionResponse> {
+      return getVersion(deps.fleet, deps.gatewayVersion, context.signal, deps.metadataTimeoutMs);
+    },
+    async *pullModel(request: PullModelRequest, context: CallContext & CallRecordContext): AsyncGenerator<PullModelResponse> {
+      requireManagement(deps.managementEnabled, "PullModel");
+      yield* pullModel(deps.fleet, request, { signal: context.signal, record: context.callRecord, trailer: context.trailer });
+    },
+    async deleteModel(request: DeleteModelRequest, context: CallContext & CallRecordContext): Promise<DeleteModelResponse> {
+      requireManagement(deps.managementEnabled, "DeleteModel");
+      return deleteModel(adminContext(deps, context), request);
+    },
+    async copyModel(request: CopyModelRequest, context: CallContext & CallRecordContext): Promise<CopyModelResponse> {
+      requireManagement(deps.managementEnabled, "CopyModel");
+      return copyModel(adminContext(deps, context), request);
+    },
+    async loadModel(request: LoadModelRequest, context: CallContext & CallRecordContext): Promise<LoadModelResponse> {
+      requireManagement(deps.managementEnabled, "LoadModel");
+      return loadModel(adminContext(deps, context), request);
+    },
+    async unloadModel(request: UnloadModelRequest, context: CallContext & CallRecordContext): Promise<UnloadModelResponse> {
+      requireManagement(deps.managementEnabled, "UnloadModel");
+      return unloadModel(adminContext(deps, context), request);
+    },
   };
+}
+
+function adminContext(deps: OllamaServiceDeps, context: CallContext & CallRecordContext): AdminContext {
+  return { fleet: deps.fleet, signal: context.signal, record: context.callRecord, timeoutMs: deps.metadataTimeoutMs };
 }
 
 /** What distinguishes one streaming RPC from another. */

@@ -5,7 +5,7 @@
  */
 import { Status } from "nice-grpc";
 import { BadRequest, ErrorInfo, RetryInfo, RichServerError, type ErrorDetails } from "nice-grpc-error-details";
-import { UpstreamError, UpstreamHttpError, type UpstreamErrorKind } from "../ollama/errors.js";
+import { UpstreamError, UpstreamHttpError, UpstreamStreamError, type UpstreamErrorKind } from "../ollama/errors.js";
 import { ShutdownReason, StreamDeadlineReason } from "./abort-reasons.js";
 import type { FieldViolation } from "./validate-request.js";
 
@@ -43,6 +43,16 @@ const BY_KIND: Record<UpstreamErrorKind, { code: Status; reason: string }> = {
   protocol: { code: Status.INTERNAL, reason: Reason.UPSTREAM_PROTOCOL_ERROR },
   http_other: { code: Status.INTERNAL, reason: Reason.UPSTREAM_HTTP_ERROR },
 };
+
+/** The status and ErrorInfo reason an upstream error maps to before the first token. */
+export function classifyUpstream(error: UpstreamError): { code: Status; reason: string } {
+  return BY_KIND[error.kind];
+}
+
+/** The text that explains an upstream error: Ollama's own message when it sent one. */
+export function upstreamText(error: UpstreamError): string {
+  return error instanceof UpstreamHttpError || error instanceof UpstreamStreamError ? error.ollamaMessage : error.message;
+}
 
 /** Delay suggested in RetryInfo when a busy backend gives none. */
 const DEFAULT_BUSY_RETRY_MS = 1_000;
@@ -116,8 +126,8 @@ function fromAbortReason(reason: unknown, error: unknown, failure: FailureContex
 }
 
 function fromUpstream(error: UpstreamError, failure: FailureContext): MappedError {
-  const mapped = BY_KIND[error.kind];
-  const upstreamText = error instanceof UpstreamHttpError ? error.ollamaMessage : error.message;
+  const mapped = classifyUpstream(error);
+  const text = upstreamText(error);
   const metadata: Record<string, string> = { model: failure.model, ...backendOf(failure) };
   if (error instanceof UpstreamHttpError) metadata.upstreamStatus = String(error.status);
   if (failure.chunksSent > 0) {
@@ -125,7 +135,7 @@ function fromUpstream(error: UpstreamError, failure: FailureContext): MappedErro
       reason: Reason.UPSTREAM_STREAM_INTERRUPTED,
       error: new RichServerError(
         Status.UNAVAILABLE,
-        `upstream stream interrupted after ${failure.chunksSent} messages: ${upstreamText}; the answer is incomplete and this call cannot be resumed`,
+        `upstream stream interrupted after ${failure.chunksSent} messages: ${text}; the answer is incomplete and this call cannot be resumed`,
         [errorInfo(Reason.UPSTREAM_STREAM_INTERRUPTED, { ...metadata, chunksSent: String(failure.chunksSent), cause: mapped.reason })],
       ),
     };
@@ -139,7 +149,7 @@ function fromUpstream(error: UpstreamError, failure: FailureContext): MappedErro
   }
   const prefix = mapped.code === Status.INTERNAL || mapped.code === Status.UNAVAILABLE ? `backend ${failure.backend ?? "?"}: ` : "";
   return {
-    error: new RichServerError(mapped.code, prefix + upstreamText, details),
+    error: new RichServerError(mapped.code, prefix + text, details),
     reason: mapped.reason,
     ...(retryPushbackMs !== undefined ? { retryPushbackMs } : {}),
   };
@@ -155,4 +165,21 @@ function backendOf(failure: FailureContext): Record<string, string> {
 
 function msToDuration(ms: number): { seconds: number; nanos: number } {
   return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
+}
+
+/**
+ * Maps `error` (see toServerError) and throws the result, after announcing
+ * any retry pushback in `trailer` and noting the ErrorInfo reason in the
+ * call record. Every handler ends a failed call through here.
+ */
+export function throwMapped(
+  error: unknown,
+  signal: AbortSignal,
+  failure: FailureContext,
+  call: { trailer: { set(key: string, value: string): void }; record: { errorReason?: string } },
+): never {
+  const mapped = toServerError(error, signal, failure);
+  if (mapped.retryPushbackMs !== undefined) call.trailer.set("grpc-retry-pushback-ms", String(mapped.retryPushbackMs));
+  if (mapped.reason !== undefined) call.record.errorReason = mapped.reason;
+  throw mapped.error;
 }

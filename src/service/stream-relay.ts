@@ -14,7 +14,7 @@ import type { OllamaStreamLine } from "../ollama/stream-reader.js";
 import type { OllamaMetrics } from "../ollama/types.js";
 import type { CallRecord } from "./call-record.js";
 import type { Fleet } from "./fleet.js";
-import { noBackend, toServerError } from "./status.js";
+import { noBackend, throwMapped } from "./status.js";
 
 /** One call to relay. */
 export interface RelayCall<TOut> {
@@ -64,10 +64,7 @@ export async function* relayStream<TOut>(fleet: Fleet, call: RelayCall<TOut>): A
       yield message;
     }
   } catch (error) {
-    const mapped = toServerError(error, signal, { model: call.model, chunksSent: record.chunksOut, backend });
-    if (mapped.retryPushbackMs !== undefined) call.trailer.set("grpc-retry-pushback-ms", String(mapped.retryPushbackMs));
-    if (mapped.reason !== undefined) record.errorReason = mapped.reason;
-    throw mapped.error;
+    throwMapped(error, signal, { model: call.model, chunksSent: record.chunksOut, backend }, call);
   }
 }
 

@@ -59,7 +59,7 @@ export function validateChatRequest(request: ChatRequest, limits: RequestLimits)
   return violations;
 }
 
-function checkModel(model: string, violations: FieldViolation[]): void {
+export function checkModel(model: string, violations: FieldViolation[]): void {
   if (model.trim() === "") {
     violations.push({ field: "model", description: "required: name the model, e.g. \"llama3.2\"" });
   } else if (model.length > MAX_MODEL_NAME || /[\s\u0000-\u001f]/.test(model)) {
@@ -139,7 +139,7 @@ function checkThink(think: Think | undefined, violations: FieldViolation[]): voi
   }
 }
 
-function checkDuration(duration: Duration, field: string, violations: FieldViolation[]): void {
+export function checkDuration(duration: Duration, field: string, violations: FieldViolation[]): void {
   const { seconds, nanos } = duration;
   const valid =
     Math.abs(seconds) <= MAX_DURATION_SECONDS &&

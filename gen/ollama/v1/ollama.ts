@@ -361,6 +361,302 @@ export interface BackendStatus {
   error: string;
 }
 
+/** EmbedRequest asks for embeddings of one or more inputs. */
+export interface EmbedRequest {
+  /** Model name (an embedding model such as "all-minilm"). Required. */
+  model: string;
+  /**
+   * Texts to embed, one vector each (a single text is a list of one). An
+   * empty list only loads the model.
+   */
+  input: string[];
+  /**
+   * Whether Ollama may truncate inputs longer than the context window
+   * (Ollama's default: true); when false such an input is an error.
+   */
+  truncate?:
+    | boolean
+    | undefined;
+  /**
+   * Output dimensions, for models that support shortening their vectors
+   * (the vector is cut and re-normalized). Must be positive when set.
+   */
+  dimensions?:
+    | number
+    | undefined;
+  /**
+   * How long the model stays loaded after this request; see
+   * GenerateRequest.keep_alive.
+   */
+  keepAlive?:
+    | Duration
+    | undefined;
+  /** Runner options. */
+  options?: ModelOptions | undefined;
+}
+
+/** EmbedResponse carries one vector per input, in input order. */
+export interface EmbedResponse {
+  /** The model name as it was requested. */
+  model: string;
+  /** The vectors (L2-normalized by Ollama), in the order of the inputs. */
+  embeddings: Embedding[];
+  /** Tokens in all the inputs. */
+  promptEvalCount: number;
+  /** Durations reported by Ollama (total and load). */
+  timings?:
+    | Timings
+    | undefined;
+  /** The backend that computed the embeddings. */
+  backend: string;
+}
+
+/** Embedding is one vector. */
+export interface Embedding {
+  /** The vector's components. */
+  values: number[];
+}
+
+/** ShowModelRequest asks for a model's details. */
+export interface ShowModelRequest {
+  /** Model name. Required. */
+  model: string;
+  /**
+   * Include large fields in model_info (e.g. tokenizer vocabularies), which
+   * Ollama leaves empty otherwise.
+   */
+  verbose: boolean;
+  /**
+   * Ask this backend only (by name); empty lets the gateway find a backend
+   * that holds the model.
+   */
+  backend: string;
+}
+
+/** ShowModelResponse is Ollama's description of a model. */
+export interface ShowModelResponse {
+  /** The model's license text. */
+  license: string;
+  /** The Modelfile the model was built from. */
+  modelfile: string;
+  /** Default runner parameters, one "name value" per line. */
+  parameters: string;
+  /** The prompt template. */
+  template: string;
+  /** The default system prompt. */
+  system: string;
+  /** Format, family and quantization. */
+  details?:
+    | ModelDetails
+    | undefined;
+  /**
+   * Key-value metadata from the model file (GGUF keys such as
+   * "general.architecture" or "llama.context_length").
+   */
+  modelInfo?:
+    | { [key: string]: any }
+    | undefined;
+  /**
+   * What the model can do: "completion", "tools", "insert", "vision",
+   * "embedding", "thinking", ...
+   */
+  capabilities: string[];
+  /** When the model was last modified on that backend. */
+  modifiedAt?:
+    | Date
+    | undefined;
+  /** Metadata of the vision projector, for multimodal models. */
+  projectorInfo?:
+    | { [key: string]: any }
+    | undefined;
+  /** The backend that answered. */
+  backend: string;
+}
+
+/** ListRunningModelsRequest asks which models are loaded across the fleet. */
+export interface ListRunningModelsRequest {
+}
+
+/** ListRunningModelsResponse lists the loaded models across the fleet. */
+export interface ListRunningModelsResponse {
+  /**
+   * Every loaded model instance, one entry per backend that has it loaded,
+   * sorted by model name, then backend.
+   */
+  models: RunningModel[];
+  /** Every backend asked, with whether it answered. */
+  backends: BackendStatus[];
+}
+
+/** RunningModel is a model loaded in memory on one backend. */
+export interface RunningModel {
+  /** Normalized model name, e.g. "llama3.2:latest". */
+  name: string;
+  /** The backend it is loaded on. */
+  backend: string;
+  /** Memory it occupies, in bytes. */
+  size: number;
+  /** Part of `size` in GPU memory, in bytes. */
+  sizeVram: number;
+  /** The context window it was loaded with, in tokens. */
+  contextLength: number;
+  /** When Ollama will unload it if it stays idle. */
+  expiresAt?:
+    | Date
+    | undefined;
+  /** Digest of the model's weights. */
+  digest: string;
+  /** Format, family and quantization. */
+  details?: ModelDetails | undefined;
+}
+
+/** PullModelRequest asks to download a model. */
+export interface PullModelRequest {
+  /** Model name, e.g. "llama3.2" or "qwen3:8b". Required. */
+  model: string;
+  /** Backends to pull on, by name; empty means every backend. */
+  backends: string[];
+  /** Allow insecure (plain HTTP or self-signed) registries. */
+  insecure: boolean;
+}
+
+/** PullModelResponse is one progress message of one backend's pull. */
+export interface PullModelResponse {
+  /** The backend this message is about. */
+  backend: string;
+  /**
+   * Ollama's status text, e.g. "pulling manifest", "pulling 6a0746a1ec1a",
+   * "verifying sha256 digest", "success".
+   */
+  status: string;
+  /** The layer being downloaded, when status is about one. */
+  digest: string;
+  /** Size of that layer in bytes. */
+  total: number;
+  /** Bytes of that layer downloaded so far. */
+  completed: number;
+  /** True on this backend's last message when its pull succeeded. */
+  done: boolean;
+  /** Set on this backend's last message when its pull failed: why. */
+  error: string;
+}
+
+/** DeleteModelRequest asks to delete a model. */
+export interface DeleteModelRequest {
+  /** Model name. Required. */
+  model: string;
+  /** Backends to delete it from, by name; empty means every backend. */
+  backends: string[];
+}
+
+/** DeleteModelResponse reports the outcome on each backend. */
+export interface DeleteModelResponse {
+  /** One result per backend asked. */
+  results: BackendResult[];
+}
+
+/** CopyModelRequest asks to copy a model to a new name. */
+export interface CopyModelRequest {
+  /** The existing model name. Required. */
+  source: string;
+  /** The new name. Required. */
+  destination: string;
+  /** Backends to copy it on, by name; empty means every backend. */
+  backends: string[];
+}
+
+/** CopyModelResponse reports the outcome on each backend. */
+export interface CopyModelResponse {
+  /** One result per backend asked. */
+  results: BackendResult[];
+}
+
+/** LoadModelRequest asks to load a model into memory. */
+export interface LoadModelRequest {
+  /** Model name. Required. */
+  model: string;
+  /** Candidate backends, by name; empty means every backend. */
+  backends: string[];
+  /**
+   * Load on this many of the candidates that hold the model, preferring
+   * those where it is already loaded; 0 means every candidate that holds it.
+   */
+  count: number;
+  /**
+   * How long the model stays loaded once idle; absent means Ollama's
+   * default, negative means forever.
+   */
+  keepAlive?: Duration | undefined;
+}
+
+/** LoadModelResponse reports the outcome on each backend chosen. */
+export interface LoadModelResponse {
+  /**
+   * One result per backend the model was loaded on (or failed to load on),
+   * plus candidates that could not be asked; `duration` is how long the load
+   * took as the gateway measured it (Ollama reports no load time here).
+   */
+  results: BackendResult[];
+}
+
+/** UnloadModelRequest asks to unload a model from memory. */
+export interface UnloadModelRequest {
+  /** Model name. Required. */
+  model: string;
+  /** Backends to unload it from, by name; empty means every backend. */
+  backends: string[];
+}
+
+/** UnloadModelResponse reports the outcome on each backend. */
+export interface UnloadModelResponse {
+  /** One result per backend asked. */
+  results: BackendResult[];
+}
+
+/** GetVersionRequest asks for versions. */
+export interface GetVersionRequest {
+}
+
+/** GetVersionResponse carries the gateway's and each backend's version. */
+export interface GetVersionResponse {
+  /** The gateway's version. */
+  gatewayVersion: string;
+  /** Each backend's Ollama version. */
+  backends: BackendVersion[];
+}
+
+/** BackendVersion is one backend's Ollama version. */
+export interface BackendVersion {
+  /** The backend's configured name. */
+  backend: string;
+  /** Its Ollama version, e.g. "0.32.15" (empty when unreachable). */
+  version: string;
+  /** True when the backend answered. */
+  reachable: boolean;
+  /** Why it did not answer (empty when reachable). */
+  error: string;
+}
+
+/** BackendResult is the outcome of a fleet-wide operation on one backend. */
+export interface BackendResult {
+  /** The backend's configured name. */
+  backend: string;
+  /** True when the operation succeeded there. */
+  ok: boolean;
+  /** Why it failed (empty when ok), e.g. "model 'x' not found". */
+  error: string;
+  /**
+   * gRPC status code the failure alone would have produced (0 when ok),
+   * e.g. 5 (NOT_FOUND) when the model is not on that backend.
+   */
+  code: number;
+  /**
+   * How long the operation took there, as the gateway measured it (set for
+   * loads).
+   */
+  duration?: Duration | undefined;
+}
+
 /** Tool describes a tool the model may call. */
 export interface Tool {
   /** The function the tool exposes. */
@@ -2077,6 +2373,1865 @@ export const BackendStatus: MessageFns<BackendStatus> = {
   },
 };
 
+function createBaseEmbedRequest(): EmbedRequest {
+  return { model: "", input: [], truncate: undefined, dimensions: undefined, keepAlive: undefined, options: undefined };
+}
+
+export const EmbedRequest: MessageFns<EmbedRequest> = {
+  encode(message: EmbedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    for (const v of message.input) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.truncate !== undefined) {
+      writer.uint32(24).bool(message.truncate);
+    }
+    if (message.dimensions !== undefined) {
+      writer.uint32(32).int32(message.dimensions);
+    }
+    if (message.keepAlive !== undefined) {
+      Duration.encode(message.keepAlive, writer.uint32(42).fork()).join();
+    }
+    if (message.options !== undefined) {
+      ModelOptions.encode(message.options, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmbedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.input.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.truncate = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.dimensions = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.keepAlive = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.options = ModelOptions.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<EmbedRequest>): EmbedRequest {
+    return EmbedRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EmbedRequest>): EmbedRequest {
+    const message = createBaseEmbedRequest();
+    message.model = object.model ?? "";
+    message.input = object.input?.map((e) => e) || [];
+    message.truncate = object.truncate ?? undefined;
+    message.dimensions = object.dimensions ?? undefined;
+    message.keepAlive = (object.keepAlive !== undefined && object.keepAlive !== null)
+      ? Duration.fromPartial(object.keepAlive)
+      : undefined;
+    message.options = (object.options !== undefined && object.options !== null)
+      ? ModelOptions.fromPartial(object.options)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseEmbedResponse(): EmbedResponse {
+  return { model: "", embeddings: [], promptEvalCount: 0, timings: undefined, backend: "" };
+}
+
+export const EmbedResponse: MessageFns<EmbedResponse> = {
+  encode(message: EmbedResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    for (const v of message.embeddings) {
+      Embedding.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.promptEvalCount !== 0) {
+      writer.uint32(24).int64(message.promptEvalCount);
+    }
+    if (message.timings !== undefined) {
+      Timings.encode(message.timings, writer.uint32(34).fork()).join();
+    }
+    if (message.backend !== "") {
+      writer.uint32(42).string(message.backend);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): EmbedResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbedResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.embeddings.push(Embedding.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.promptEvalCount = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.timings = Timings.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<EmbedResponse>): EmbedResponse {
+    return EmbedResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<EmbedResponse>): EmbedResponse {
+    const message = createBaseEmbedResponse();
+    message.model = object.model ?? "";
+    message.embeddings = object.embeddings?.map((e) => Embedding.fromPartial(e)) || [];
+    message.promptEvalCount = object.promptEvalCount ?? 0;
+    message.timings = (object.timings !== undefined && object.timings !== null)
+      ? Timings.fromPartial(object.timings)
+      : undefined;
+    message.backend = object.backend ?? "";
+    return message;
+  },
+};
+
+function createBaseEmbedding(): Embedding {
+  return { values: [] };
+}
+
+export const Embedding: MessageFns<Embedding> = {
+  encode(message: Embedding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.values.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.values) {
+        writer.float(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Embedding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEmbedding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 13) {
+              message.values.push(reader.float());
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.values.push(reader.float());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<Embedding>): Embedding {
+    return Embedding.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Embedding>): Embedding {
+    const message = createBaseEmbedding();
+    message.values = object.values?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseShowModelRequest(): ShowModelRequest {
+  return { model: "", verbose: false, backend: "" };
+}
+
+export const ShowModelRequest: MessageFns<ShowModelRequest> = {
+  encode(message: ShowModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.verbose !== false) {
+      writer.uint32(16).bool(message.verbose);
+    }
+    if (message.backend !== "") {
+      writer.uint32(26).string(message.backend);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShowModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShowModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.verbose = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ShowModelRequest>): ShowModelRequest {
+    return ShowModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShowModelRequest>): ShowModelRequest {
+    const message = createBaseShowModelRequest();
+    message.model = object.model ?? "";
+    message.verbose = object.verbose ?? false;
+    message.backend = object.backend ?? "";
+    return message;
+  },
+};
+
+function createBaseShowModelResponse(): ShowModelResponse {
+  return {
+    license: "",
+    modelfile: "",
+    parameters: "",
+    template: "",
+    system: "",
+    details: undefined,
+    modelInfo: undefined,
+    capabilities: [],
+    modifiedAt: undefined,
+    projectorInfo: undefined,
+    backend: "",
+  };
+}
+
+export const ShowModelResponse: MessageFns<ShowModelResponse> = {
+  encode(message: ShowModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.license !== "") {
+      writer.uint32(10).string(message.license);
+    }
+    if (message.modelfile !== "") {
+      writer.uint32(18).string(message.modelfile);
+    }
+    if (message.parameters !== "") {
+      writer.uint32(26).string(message.parameters);
+    }
+    if (message.template !== "") {
+      writer.uint32(34).string(message.template);
+    }
+    if (message.system !== "") {
+      writer.uint32(42).string(message.system);
+    }
+    if (message.details !== undefined) {
+      ModelDetails.encode(message.details, writer.uint32(50).fork()).join();
+    }
+    if (message.modelInfo !== undefined) {
+      Struct.encode(Struct.wrap(message.modelInfo), writer.uint32(58).fork()).join();
+    }
+    for (const v of message.capabilities) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.modifiedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.modifiedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.projectorInfo !== undefined) {
+      Struct.encode(Struct.wrap(message.projectorInfo), writer.uint32(82).fork()).join();
+    }
+    if (message.backend !== "") {
+      writer.uint32(90).string(message.backend);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ShowModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseShowModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.license = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.modelfile = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.parameters = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.template = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.system = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.details = ModelDetails.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.modelInfo = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.capabilities.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.modifiedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.projectorInfo = Struct.unwrap(Struct.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ShowModelResponse>): ShowModelResponse {
+    return ShowModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ShowModelResponse>): ShowModelResponse {
+    const message = createBaseShowModelResponse();
+    message.license = object.license ?? "";
+    message.modelfile = object.modelfile ?? "";
+    message.parameters = object.parameters ?? "";
+    message.template = object.template ?? "";
+    message.system = object.system ?? "";
+    message.details = (object.details !== undefined && object.details !== null)
+      ? ModelDetails.fromPartial(object.details)
+      : undefined;
+    message.modelInfo = object.modelInfo ?? undefined;
+    message.capabilities = object.capabilities?.map((e) => e) || [];
+    message.modifiedAt = object.modifiedAt ?? undefined;
+    message.projectorInfo = object.projectorInfo ?? undefined;
+    message.backend = object.backend ?? "";
+    return message;
+  },
+};
+
+function createBaseListRunningModelsRequest(): ListRunningModelsRequest {
+  return {};
+}
+
+export const ListRunningModelsRequest: MessageFns<ListRunningModelsRequest> = {
+  encode(_: ListRunningModelsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRunningModelsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRunningModelsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ListRunningModelsRequest>): ListRunningModelsRequest {
+    return ListRunningModelsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListRunningModelsRequest>): ListRunningModelsRequest {
+    const message = createBaseListRunningModelsRequest();
+    return message;
+  },
+};
+
+function createBaseListRunningModelsResponse(): ListRunningModelsResponse {
+  return { models: [], backends: [] };
+}
+
+export const ListRunningModelsResponse: MessageFns<ListRunningModelsResponse> = {
+  encode(message: ListRunningModelsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.models) {
+      RunningModel.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.backends) {
+      BackendStatus.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRunningModelsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRunningModelsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.models.push(RunningModel.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backends.push(BackendStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<ListRunningModelsResponse>): ListRunningModelsResponse {
+    return ListRunningModelsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListRunningModelsResponse>): ListRunningModelsResponse {
+    const message = createBaseListRunningModelsResponse();
+    message.models = object.models?.map((e) => RunningModel.fromPartial(e)) || [];
+    message.backends = object.backends?.map((e) => BackendStatus.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRunningModel(): RunningModel {
+  return {
+    name: "",
+    backend: "",
+    size: 0,
+    sizeVram: 0,
+    contextLength: 0,
+    expiresAt: undefined,
+    digest: "",
+    details: undefined,
+  };
+}
+
+export const RunningModel: MessageFns<RunningModel> = {
+  encode(message: RunningModel, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.backend !== "") {
+      writer.uint32(18).string(message.backend);
+    }
+    if (message.size !== 0) {
+      writer.uint32(24).int64(message.size);
+    }
+    if (message.sizeVram !== 0) {
+      writer.uint32(32).int64(message.sizeVram);
+    }
+    if (message.contextLength !== 0) {
+      writer.uint32(40).int64(message.contextLength);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(50).fork()).join();
+    }
+    if (message.digest !== "") {
+      writer.uint32(58).string(message.digest);
+    }
+    if (message.details !== undefined) {
+      ModelDetails.encode(message.details, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunningModel {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunningModel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.size = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sizeVram = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.contextLength = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.details = ModelDetails.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<RunningModel>): RunningModel {
+    return RunningModel.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RunningModel>): RunningModel {
+    const message = createBaseRunningModel();
+    message.name = object.name ?? "";
+    message.backend = object.backend ?? "";
+    message.size = object.size ?? 0;
+    message.sizeVram = object.sizeVram ?? 0;
+    message.contextLength = object.contextLength ?? 0;
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.digest = object.digest ?? "";
+    message.details = (object.details !== undefined && object.details !== null)
+      ? ModelDetails.fromPartial(object.details)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePullModelRequest(): PullModelRequest {
+  return { model: "", backends: [], insecure: false };
+}
+
+export const PullModelRequest: MessageFns<PullModelRequest> = {
+  encode(message: PullModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    for (const v of message.backends) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.insecure !== false) {
+      writer.uint32(24).bool(message.insecure);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backends.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.insecure = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<PullModelRequest>): PullModelRequest {
+    return PullModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PullModelRequest>): PullModelRequest {
+    const message = createBasePullModelRequest();
+    message.model = object.model ?? "";
+    message.backends = object.backends?.map((e) => e) || [];
+    message.insecure = object.insecure ?? false;
+    return message;
+  },
+};
+
+function createBasePullModelResponse(): PullModelResponse {
+  return { backend: "", status: "", digest: "", total: 0, completed: 0, done: false, error: "" };
+}
+
+export const PullModelResponse: MessageFns<PullModelResponse> = {
+  encode(message: PullModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.backend !== "") {
+      writer.uint32(10).string(message.backend);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.digest !== "") {
+      writer.uint32(26).string(message.digest);
+    }
+    if (message.total !== 0) {
+      writer.uint32(32).int64(message.total);
+    }
+    if (message.completed !== 0) {
+      writer.uint32(40).int64(message.completed);
+    }
+    if (message.done !== false) {
+      writer.uint32(48).bool(message.done);
+    }
+    if (message.error !== "") {
+      writer.uint32(58).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PullModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePullModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.digest = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.total = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.completed = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.done = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<PullModelResponse>): PullModelResponse {
+    return PullModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PullModelResponse>): PullModelResponse {
+    const message = createBasePullModelResponse();
+    message.backend = object.backend ?? "";
+    message.status = object.status ?? "";
+    message.digest = object.digest ?? "";
+    message.total = object.total ?? 0;
+    message.completed = object.completed ?? 0;
+    message.done = object.done ?? false;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteModelRequest(): DeleteModelRequest {
+  return { model: "", backends: [] };
+}
+
+export const DeleteModelRequest: MessageFns<DeleteModelRequest> = {
+  encode(message: DeleteModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    for (const v of message.backends) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backends.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<DeleteModelRequest>): DeleteModelRequest {
+    return DeleteModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteModelRequest>): DeleteModelRequest {
+    const message = createBaseDeleteModelRequest();
+    message.model = object.model ?? "";
+    message.backends = object.backends?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteModelResponse(): DeleteModelResponse {
+  return { results: [] };
+}
+
+export const DeleteModelResponse: MessageFns<DeleteModelResponse> = {
+  encode(message: DeleteModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      BackendResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(BackendResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<DeleteModelResponse>): DeleteModelResponse {
+    return DeleteModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DeleteModelResponse>): DeleteModelResponse {
+    const message = createBaseDeleteModelResponse();
+    message.results = object.results?.map((e) => BackendResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCopyModelRequest(): CopyModelRequest {
+  return { source: "", destination: "", backends: [] };
+}
+
+export const CopyModelRequest: MessageFns<CopyModelRequest> = {
+  encode(message: CopyModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.source !== "") {
+      writer.uint32(10).string(message.source);
+    }
+    if (message.destination !== "") {
+      writer.uint32(18).string(message.destination);
+    }
+    for (const v of message.backends) {
+      writer.uint32(26).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CopyModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCopyModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.destination = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.backends.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<CopyModelRequest>): CopyModelRequest {
+    return CopyModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CopyModelRequest>): CopyModelRequest {
+    const message = createBaseCopyModelRequest();
+    message.source = object.source ?? "";
+    message.destination = object.destination ?? "";
+    message.backends = object.backends?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCopyModelResponse(): CopyModelResponse {
+  return { results: [] };
+}
+
+export const CopyModelResponse: MessageFns<CopyModelResponse> = {
+  encode(message: CopyModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      BackendResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CopyModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCopyModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(BackendResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<CopyModelResponse>): CopyModelResponse {
+    return CopyModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CopyModelResponse>): CopyModelResponse {
+    const message = createBaseCopyModelResponse();
+    message.results = object.results?.map((e) => BackendResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLoadModelRequest(): LoadModelRequest {
+  return { model: "", backends: [], count: 0, keepAlive: undefined };
+}
+
+export const LoadModelRequest: MessageFns<LoadModelRequest> = {
+  encode(message: LoadModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    for (const v of message.backends) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.count !== 0) {
+      writer.uint32(24).int32(message.count);
+    }
+    if (message.keepAlive !== undefined) {
+      Duration.encode(message.keepAlive, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backends.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.count = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.keepAlive = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<LoadModelRequest>): LoadModelRequest {
+    return LoadModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoadModelRequest>): LoadModelRequest {
+    const message = createBaseLoadModelRequest();
+    message.model = object.model ?? "";
+    message.backends = object.backends?.map((e) => e) || [];
+    message.count = object.count ?? 0;
+    message.keepAlive = (object.keepAlive !== undefined && object.keepAlive !== null)
+      ? Duration.fromPartial(object.keepAlive)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLoadModelResponse(): LoadModelResponse {
+  return { results: [] };
+}
+
+export const LoadModelResponse: MessageFns<LoadModelResponse> = {
+  encode(message: LoadModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      BackendResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(BackendResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<LoadModelResponse>): LoadModelResponse {
+    return LoadModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LoadModelResponse>): LoadModelResponse {
+    const message = createBaseLoadModelResponse();
+    message.results = object.results?.map((e) => BackendResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUnloadModelRequest(): UnloadModelRequest {
+  return { model: "", backends: [] };
+}
+
+export const UnloadModelRequest: MessageFns<UnloadModelRequest> = {
+  encode(message: UnloadModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    for (const v of message.backends) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnloadModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnloadModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backends.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UnloadModelRequest>): UnloadModelRequest {
+    return UnloadModelRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnloadModelRequest>): UnloadModelRequest {
+    const message = createBaseUnloadModelRequest();
+    message.model = object.model ?? "";
+    message.backends = object.backends?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUnloadModelResponse(): UnloadModelResponse {
+  return { results: [] };
+}
+
+export const UnloadModelResponse: MessageFns<UnloadModelResponse> = {
+  encode(message: UnloadModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      BackendResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnloadModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnloadModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(BackendResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<UnloadModelResponse>): UnloadModelResponse {
+    return UnloadModelResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UnloadModelResponse>): UnloadModelResponse {
+    const message = createBaseUnloadModelResponse();
+    message.results = object.results?.map((e) => BackendResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetVersionRequest(): GetVersionRequest {
+  return {};
+}
+
+export const GetVersionRequest: MessageFns<GetVersionRequest> = {
+  encode(_: GetVersionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetVersionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetVersionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GetVersionRequest>): GetVersionRequest {
+    return GetVersionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetVersionRequest>): GetVersionRequest {
+    const message = createBaseGetVersionRequest();
+    return message;
+  },
+};
+
+function createBaseGetVersionResponse(): GetVersionResponse {
+  return { gatewayVersion: "", backends: [] };
+}
+
+export const GetVersionResponse: MessageFns<GetVersionResponse> = {
+  encode(message: GetVersionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.gatewayVersion !== "") {
+      writer.uint32(10).string(message.gatewayVersion);
+    }
+    for (const v of message.backends) {
+      BackendVersion.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetVersionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetVersionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.gatewayVersion = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.backends.push(BackendVersion.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<GetVersionResponse>): GetVersionResponse {
+    return GetVersionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetVersionResponse>): GetVersionResponse {
+    const message = createBaseGetVersionResponse();
+    message.gatewayVersion = object.gatewayVersion ?? "";
+    message.backends = object.backends?.map((e) => BackendVersion.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseBackendVersion(): BackendVersion {
+  return { backend: "", version: "", reachable: false, error: "" };
+}
+
+export const BackendVersion: MessageFns<BackendVersion> = {
+  encode(message: BackendVersion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.backend !== "") {
+      writer.uint32(10).string(message.backend);
+    }
+    if (message.version !== "") {
+      writer.uint32(18).string(message.version);
+    }
+    if (message.reachable !== false) {
+      writer.uint32(24).bool(message.reachable);
+    }
+    if (message.error !== "") {
+      writer.uint32(34).string(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackendVersion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackendVersion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.version = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.reachable = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<BackendVersion>): BackendVersion {
+    return BackendVersion.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackendVersion>): BackendVersion {
+    const message = createBaseBackendVersion();
+    message.backend = object.backend ?? "";
+    message.version = object.version ?? "";
+    message.reachable = object.reachable ?? false;
+    message.error = object.error ?? "";
+    return message;
+  },
+};
+
+function createBaseBackendResult(): BackendResult {
+  return { backend: "", ok: false, error: "", code: 0, duration: undefined };
+}
+
+export const BackendResult: MessageFns<BackendResult> = {
+  encode(message: BackendResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.backend !== "") {
+      writer.uint32(10).string(message.backend);
+    }
+    if (message.ok !== false) {
+      writer.uint32(16).bool(message.ok);
+    }
+    if (message.error !== "") {
+      writer.uint32(26).string(message.error);
+    }
+    if (message.code !== 0) {
+      writer.uint32(32).int32(message.code);
+    }
+    if (message.duration !== undefined) {
+      Duration.encode(message.duration, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BackendResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBackendResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.code = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.duration = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  create(base?: DeepPartial<BackendResult>): BackendResult {
+    return BackendResult.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BackendResult>): BackendResult {
+    const message = createBaseBackendResult();
+    message.backend = object.backend ?? "";
+    message.ok = object.ok ?? false;
+    message.error = object.error ?? "";
+    message.code = object.code ?? 0;
+    message.duration = (object.duration !== undefined && object.duration !== null)
+      ? Duration.fromPartial(object.duration)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseTool(): Tool {
   return { function: undefined };
 }
@@ -3155,6 +5310,119 @@ export const OllamaServiceDefinition = {
       responseStream: false,
       options: {},
     },
+    /**
+     * Embed computes embeddings of one or more inputs (Ollama's POST
+     * /api/embed) on one backend. Batches larger than the gateway's
+     * `limits.max_embed_inputs` are rejected, never split silently.
+     */
+    embed: {
+      name: "Embed",
+      requestType: EmbedRequest as typeof EmbedRequest,
+      requestStream: false,
+      responseType: EmbedResponse as typeof EmbedResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * ShowModel returns a model's details (Ollama's POST /api/show) from a
+     * backend that holds it; NOT_FOUND when no backend does.
+     */
+    showModel: {
+      name: "ShowModel",
+      requestType: ShowModelRequest as typeof ShowModelRequest,
+      requestStream: false,
+      responseType: ShowModelResponse as typeof ShowModelResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * ListRunningModels lists the models loaded in memory on every backend
+     * (Ollama's GET /api/ps), each labelled with its backend.
+     */
+    listRunningModels: {
+      name: "ListRunningModels",
+      requestType: ListRunningModelsRequest as typeof ListRunningModelsRequest,
+      requestStream: false,
+      responseType: ListRunningModelsResponse as typeof ListRunningModelsResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * PullModel downloads a model on the chosen backends (all by default), in
+     * parallel, streaming each backend's progress labelled with its name.
+     * Cancelling the RPC aborts every pull. A management call: disabled unless
+     * the gateway enables management.
+     */
+    pullModel: {
+      name: "PullModel",
+      requestType: PullModelRequest as typeof PullModelRequest,
+      requestStream: false,
+      responseType: PullModelResponse as typeof PullModelResponse,
+      responseStream: true,
+      options: {},
+    },
+    /**
+     * DeleteModel deletes a model from the chosen backends (all by default).
+     * A management call.
+     */
+    deleteModel: {
+      name: "DeleteModel",
+      requestType: DeleteModelRequest as typeof DeleteModelRequest,
+      requestStream: false,
+      responseType: DeleteModelResponse as typeof DeleteModelResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * CopyModel copies a model to a new name on the chosen backends (all by
+     * default). A management call.
+     */
+    copyModel: {
+      name: "CopyModel",
+      requestType: CopyModelRequest as typeof CopyModelRequest,
+      requestStream: false,
+      responseType: CopyModelResponse as typeof CopyModelResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * LoadModel loads a model into memory on the chosen backends, or on N of
+     * the backends that hold it, so capacity is warm before traffic arrives
+     * (Ollama loads a model on a request with an empty prompt). A management
+     * call.
+     */
+    loadModel: {
+      name: "LoadModel",
+      requestType: LoadModelRequest as typeof LoadModelRequest,
+      requestStream: false,
+      responseType: LoadModelResponse as typeof LoadModelResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * UnloadModel unloads a model from memory on the chosen backends (all by
+     * default), as soon as their in-flight requests finish. A management call.
+     */
+    unloadModel: {
+      name: "UnloadModel",
+      requestType: UnloadModelRequest as typeof UnloadModelRequest,
+      requestStream: false,
+      responseType: UnloadModelResponse as typeof UnloadModelResponse,
+      responseStream: false,
+      options: {},
+    },
+    /**
+     * GetVersion returns the gateway's version and each backend's Ollama
+     * version.
+     */
+    getVersion: {
+      name: "GetVersion",
+      requestType: GetVersionRequest as typeof GetVersionRequest,
+      requestStream: false,
+      responseType: GetVersionResponse as typeof GetVersionResponse,
+      responseStream: false,
+      options: {},
+    },
   },
 } as const;
 
@@ -3186,6 +5454,71 @@ export interface OllamaServiceImplementation<CallContextExt = {}> {
     request: ListModelsRequest,
     context: CallContext & CallContextExt,
   ): Promise<DeepPartial<ListModelsResponse>>;
+  /**
+   * Embed computes embeddings of one or more inputs (Ollama's POST
+   * /api/embed) on one backend. Batches larger than the gateway's
+   * `limits.max_embed_inputs` are rejected, never split silently.
+   */
+  embed(request: EmbedRequest, context: CallContext & CallContextExt): Promise<DeepPartial<EmbedResponse>>;
+  /**
+   * ShowModel returns a model's details (Ollama's POST /api/show) from a
+   * backend that holds it; NOT_FOUND when no backend does.
+   */
+  showModel(request: ShowModelRequest, context: CallContext & CallContextExt): Promise<DeepPartial<ShowModelResponse>>;
+  /**
+   * ListRunningModels lists the models loaded in memory on every backend
+   * (Ollama's GET /api/ps), each labelled with its backend.
+   */
+  listRunningModels(
+    request: ListRunningModelsRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<ListRunningModelsResponse>>;
+  /**
+   * PullModel downloads a model on the chosen backends (all by default), in
+   * parallel, streaming each backend's progress labelled with its name.
+   * Cancelling the RPC aborts every pull. A management call: disabled unless
+   * the gateway enables management.
+   */
+  pullModel(
+    request: PullModelRequest,
+    context: CallContext & CallContextExt,
+  ): ServerStreamingMethodResult<DeepPartial<PullModelResponse>>;
+  /**
+   * DeleteModel deletes a model from the chosen backends (all by default).
+   * A management call.
+   */
+  deleteModel(
+    request: DeleteModelRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<DeleteModelResponse>>;
+  /**
+   * CopyModel copies a model to a new name on the chosen backends (all by
+   * default). A management call.
+   */
+  copyModel(request: CopyModelRequest, context: CallContext & CallContextExt): Promise<DeepPartial<CopyModelResponse>>;
+  /**
+   * LoadModel loads a model into memory on the chosen backends, or on N of
+   * the backends that hold it, so capacity is warm before traffic arrives
+   * (Ollama loads a model on a request with an empty prompt). A management
+   * call.
+   */
+  loadModel(request: LoadModelRequest, context: CallContext & CallContextExt): Promise<DeepPartial<LoadModelResponse>>;
+  /**
+   * UnloadModel unloads a model from memory on the chosen backends (all by
+   * default), as soon as their in-flight requests finish. A management call.
+   */
+  unloadModel(
+    request: UnloadModelRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<UnloadModelResponse>>;
+  /**
+   * GetVersion returns the gateway's version and each backend's Ollama
+   * version.
+   */
+  getVersion(
+    request: GetVersionRequest,
+    context: CallContext & CallContextExt,
+  ): Promise<DeepPartial<GetVersionResponse>>;
 }
 
 export interface OllamaServiceClient<CallOptionsExt = {}> {
@@ -3213,6 +5546,71 @@ export interface OllamaServiceClient<CallOptionsExt = {}> {
     request: DeepPartial<ListModelsRequest>,
     options?: CallOptions & CallOptionsExt,
   ): Promise<ListModelsResponse>;
+  /**
+   * Embed computes embeddings of one or more inputs (Ollama's POST
+   * /api/embed) on one backend. Batches larger than the gateway's
+   * `limits.max_embed_inputs` are rejected, never split silently.
+   */
+  embed(request: DeepPartial<EmbedRequest>, options?: CallOptions & CallOptionsExt): Promise<EmbedResponse>;
+  /**
+   * ShowModel returns a model's details (Ollama's POST /api/show) from a
+   * backend that holds it; NOT_FOUND when no backend does.
+   */
+  showModel(request: DeepPartial<ShowModelRequest>, options?: CallOptions & CallOptionsExt): Promise<ShowModelResponse>;
+  /**
+   * ListRunningModels lists the models loaded in memory on every backend
+   * (Ollama's GET /api/ps), each labelled with its backend.
+   */
+  listRunningModels(
+    request: DeepPartial<ListRunningModelsRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<ListRunningModelsResponse>;
+  /**
+   * PullModel downloads a model on the chosen backends (all by default), in
+   * parallel, streaming each backend's progress labelled with its name.
+   * Cancelling the RPC aborts every pull. A management call: disabled unless
+   * the gateway enables management.
+   */
+  pullModel(
+    request: DeepPartial<PullModelRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): AsyncIterable<PullModelResponse>;
+  /**
+   * DeleteModel deletes a model from the chosen backends (all by default).
+   * A management call.
+   */
+  deleteModel(
+    request: DeepPartial<DeleteModelRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<DeleteModelResponse>;
+  /**
+   * CopyModel copies a model to a new name on the chosen backends (all by
+   * default). A management call.
+   */
+  copyModel(request: DeepPartial<CopyModelRequest>, options?: CallOptions & CallOptionsExt): Promise<CopyModelResponse>;
+  /**
+   * LoadModel loads a model into memory on the chosen backends, or on N of
+   * the backends that hold it, so capacity is warm before traffic arrives
+   * (Ollama loads a model on a request with an empty prompt). A management
+   * call.
+   */
+  loadModel(request: DeepPartial<LoadModelRequest>, options?: CallOptions & CallOptionsExt): Promise<LoadModelResponse>;
+  /**
+   * UnloadModel unloads a model from memory on the chosen backends (all by
+   * default), as soon as their in-flight requests finish. A management call.
+   */
+  unloadModel(
+    request: DeepPartial<UnloadModelRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<UnloadModelResponse>;
+  /**
+   * GetVersion returns the gateway's version and each backend's Ollama
+   * version.
+   */
+  getVersion(
+    request: DeepPartial<GetVersionRequest>,
+    options?: CallOptions & CallOptionsExt,
+  ): Promise<GetVersionResponse>;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;

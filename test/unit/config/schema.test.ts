@@ -32,7 +32,8 @@ const DEFAULT_CONFIG: Config = {
     metadataTimeoutMs: 5_000,
   },
   streams: { maxStreamDurationMs: 0, maxDeadlineMs: 86_400_000, drainTimeoutMs: 30_000 },
-  limits: { maxMessageBytes: 64 * 1024 * 1024, maxImageBytes: 20 * 1024 * 1024, maxImages: 16 },
+  limits: { maxMessageBytes: 64 * 1024 * 1024, maxImageBytes: 20 * 1024 * 1024, maxImages: 16, maxEmbedInputs: 256 },
+  management: { enabled: false },
   reflection: true,
   log: { level: "info" },
 };
@@ -50,7 +51,7 @@ describe("validateConfig", () => {
       pick: (c) => c.backends,
       expected: [{ name: "ollama.example:8443", url: "https://ollama.example:8443" }],
     },
-    { name: "sizes with units", raw: { limits: { max_message_bytes: "1.5KiB", max_image_bytes: 1000, max_images: "3" } }, pick: (c) => c.limits, expected: { maxMessageBytes: 1536, maxImageBytes: 1000, maxImages: 3 } },
+    { name: "sizes with units", raw: { limits: { max_message_bytes: "1.5KiB", max_image_bytes: 1000, max_images: "3", max_embed_inputs: "8" } }, pick: (c) => c.limits, expected: { maxMessageBytes: 1536, maxImageBytes: 1000, maxImages: 3, maxEmbedInputs: 8 } },
     { name: "decimal size units", raw: { limits: section("limits", { max_message_bytes: "2MB", max_image_bytes: "1kb" }) }, pick: (c) => [c.limits.maxMessageBytes, c.limits.maxImageBytes], expected: [2_000_000, 1_000] },
     { name: "duration 1h30m and numeric 0", raw: { streams: { max_stream_duration: "1h30m", max_deadline: 0, drain_timeout: "250ms" } }, pick: (c) => c.streams, expected: { maxStreamDurationMs: 5_400_000, maxDeadlineMs: 0, drainTimeoutMs: 250 } },
     { name: "reflection as the string false", raw: { reflection: "false" }, pick: (c) => c.reflection, expected: false },

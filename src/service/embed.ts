@@ -1,0 +1,76 @@
+/**
+ * Embed: validate, send POST /api/embed to one backend, map the vectors.
+ * Batches above `maxInputs` are rejected rather than split: splitting would
+ * hide the cost from the caller and spread one request over several models'
+ * worth of load.
+ */
+import type { EmbedRequest, EmbedResponse } from "../../gen/ollama/v1/ollama.js";
+import { UpstreamProtocolError } from "../ollama/errors.js";
+import type { CallRecord } from "./call-record.js";
+import type { Fleet } from "./fleet.js";
+import { toOllamaOptions } from "./options-mapping.js";
+import { toOllamaKeepAlive } from "./request-mapping.js";
+import { nanosToDuration } from "./response-mapping.js";
+import { invalidArgument, noBackend, throwMapped } from "./status.js";
+import { checkDuration, checkModel, checkOptions, type FieldViolation } from "./validate-request.js";
+
+/** Validates an EmbedRequest. */
+export function validateEmbedRequest(request: EmbedRequest, maxInputs: number): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  checkModel(request.model, violations);
+  if (request.input.length > maxInputs) {
+    violations.push({ field: "input", description: `${request.input.length} inputs; at most ${maxInputs} per request (send several requests)` });
+  }
+  if (request.dimensions !== undefined && request.dimensions <= 0) violations.push({ field: "dimensions", description: "must be positive" });
+  if (request.keepAlive !== undefined) checkDuration(request.keepAlive, "keep_alive", violations);
+  checkOptions(request.options, violations);
+  return violations;
+}
+
+/** EmbedRequest -> body of POST /api/embed. */
+export function toOllamaEmbedRequest(request: EmbedRequest): Record<string, unknown> {
+  const body: Record<string, unknown> = { model: request.model, input: request.input };
+  if (request.truncate !== undefined) body.truncate = request.truncate;
+  if (request.dimensions !== undefined) body.dimensions = request.dimensions;
+  if (request.keepAlive !== undefined) body.keep_alive = toOllamaKeepAlive(request.keepAlive);
+  const options = toOllamaOptions(request.options);
+  if (options !== undefined) body.options = options;
+  return body;
+}
+
+/** Runs one Embed call. */
+export async function embed(
+  fleet: Fleet,
+  request: EmbedRequest,
+  call: { signal: AbortSignal; record: CallRecord; trailer: { set(key: string, value: string): void } },
+  maxInputs: number,
+): Promise<EmbedResponse> {
+  const { signal, record } = call;
+  record.model = request.model;
+  const violations = validateEmbedRequest(request, maxInputs);
+  if (violations.length > 0) throw invalidArgument(violations);
+  const picked = fleet.pick();
+  if (picked === undefined) throw noBackend(request.model);
+  const backend = picked.endpoint.name;
+  record.backend = backend;
+  try {
+    const answer = await picked.client.json("POST", "/api/embed", toOllamaEmbedRequest(request), signal);
+    if (!Array.isArray(answer.embeddings)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/embed answered without embeddings");
+    const embeddings = (answer.embeddings as unknown[]).map((vector) => ({ values: Array.isArray(vector) ? (vector as number[]) : [] }));
+    record.promptTokens = Number(answer.prompt_eval_count ?? 0);
+    return {
+      model: typeof answer.model === "string" ? answer.model : request.model,
+      embeddings,
+      promptEvalCount: record.promptTokens,
+      timings: {
+        totalDuration: nanosToDuration(answer.total_duration as number | undefined),
+        loadDuration: nanosToDuration(answer.load_duration as number | undefined),
+        promptEvalDuration: undefined,
+        evalDuration: undefined,
+      },
+      backend,
+    };
+  } catch (error) {
+    throwMapped(error, signal, { model: request.model, chunksSent: 0, backend }, call);
+  }
+}
