@@ -1,51 +1,57 @@
 /**
- * Composition root: configuration -> Ollama clients -> fleet -> service ->
- * gRPC server. Everything with a lifetime is created here and closed by
- * `close()`.
+ * Composition root: configuration -> fleet (clients, pool, health, outlier
+ * detection, catalogue) -> service -> gRPC server, and the admin endpoint.
+ * Everything with a lifetime is created here and closed by `close()`.
  */
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { packageFile, packageVersion } from "./common/package-files.js";
 import type { Config } from "./config/schema.js";
-import { OllamaClient } from "./ollama/client.js";
+import { startAdminServer, type AdminServer } from "./server/admin-server.js";
 import { startGatewayServer, type GatewayServer } from "./server/grpc-server.js";
-import { Fleet } from "./service/fleet.js";
+import { createFleet, type FleetRuntime } from "./service/create-fleet.js";
 import { createOllamaService } from "./service/ollama-service.js";
 
 /** A running gateway. */
 export interface Gateway {
   readonly port: number;
+  /** The admin HTTP port, when the admin endpoint is enabled. */
+  readonly adminPort: number | undefined;
   readonly server: GatewayServer;
-  /** Graceful stop (see GatewayServer.shutdown), then closes the backend pools. Idempotent. */
+  readonly fleet: FleetRuntime;
+  /** Graceful stop (see GatewayServer.shutdown), then the admin endpoint, the fleet and its pools. Idempotent. */
   close(): Promise<void>;
 }
 
+/** How long start-up waits for the first catalogue round (routing works without it, just less precisely). */
+const FIRST_CATALOGUE_WAIT_MS = 1_000;
+
 /** Starts a gateway for `config`. */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
-  const userAgent = `ollama-grpc-gateway/${packageVersion()}`;
-  const clients = new Map(
-    config.backends.map((backend) => [
-      backend.name,
-      new OllamaClient(backend.name, backend.url, {
-        connections: config.upstream.connections,
-        connectTimeoutMs: config.upstream.connectTimeoutMs,
-        headersTimeoutMs: config.upstream.firstTokenTimeoutMs,
-        bodyTimeoutMs: config.upstream.idleTimeoutMs,
-        keepAliveTimeoutMs: config.upstream.keepAliveTimeoutMs,
-        userAgent,
-      }),
-    ]),
-  );
-  const fleet = new Fleet(config.backends, clients);
+  const runtime = createFleet(config, {
+    connections: config.upstream.connections,
+    connectTimeoutMs: config.upstream.connectTimeoutMs,
+    headersTimeoutMs: config.upstream.firstTokenTimeoutMs,
+    bodyTimeoutMs: config.upstream.idleTimeoutMs,
+    keepAliveTimeoutMs: config.upstream.keepAliveTimeoutMs,
+    userAgent: `ollama-grpc-gateway/${packageVersion()}`,
+  });
+  const firstCatalogue = runtime.poller.start();
+  await Promise.race([firstCatalogue, new Promise((resolve) => setTimeout(resolve, FIRST_CATALOGUE_WAIT_MS).unref())]);
   const service = createOllamaService({
-    fleet,
+    fleet: runtime.fleet,
     limits: { maxImageBytes: config.limits.maxImageBytes, maxImages: config.limits.maxImages },
     metadataTimeoutMs: config.upstream.metadataTimeoutMs,
     maxEmbedInputs: config.limits.maxEmbedInputs,
     managementEnabled: config.management.enabled,
     gatewayVersion: packageVersion(),
+    retry: { ...config.retry, random: Math.random },
+    affinityMetadata: config.balancing.affinityMetadata,
+    priorityMetadata: config.balancing.priorityMetadata,
+    onFleetChanged: (backends) => void runtime.poller.refresh(backends),
   });
   let server: GatewayServer;
+  let admin: AdminServer | undefined;
   try {
     server = await startGatewayServer({
       listen: config.listen,
@@ -55,19 +61,28 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       maxReceiveMessageBytes: config.limits.maxMessageBytes,
       descriptorSet: config.reflection ? readFileSync(packageFile("gen/descriptor.binpb")) : undefined,
     });
+    if (config.admin.listen !== "") {
+      admin = await startAdminServer(config.admin.listen, () => ({ gateway: { version: packageVersion(), port: server.port }, ...runtime.status() }));
+    }
   } catch (error) {
-    await fleet.close(true);
+    await runtime.close(true);
     throw error;
   }
-  logger.info({ port: server.port, backends: config.backends.map((b) => `${b.name}=${b.url}`) }, "gateway listening");
+  logger.info(
+    { port: server.port, adminPort: admin?.port, policy: config.balancing.policy, backends: config.backends.map((b) => `${b.name}=${b.url}`) },
+    "gateway listening",
+  );
   let closing: Promise<void> | undefined;
   return {
     port: server.port,
+    adminPort: admin?.port,
     server,
+    fleet: runtime,
     close() {
       closing ??= (async () => {
         await server.shutdown(config.streams.drainTimeoutMs);
-        await fleet.close(true);
+        await admin?.close();
+        await runtime.close(true);
       })();
       return closing;
     },

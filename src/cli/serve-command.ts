@@ -18,6 +18,8 @@ Options:
   --max-stream-duration DUR  cap on every stream, e.g. 10m (default 0 = none)
   --drain-timeout DUR        time in-flight streams get on shutdown (default ${DEFAULTS.streams.drain_timeout})
   --enable-management        allow PullModel, DeleteModel, CopyModel, LoadModel, UnloadModel (env OLLAMA_GRPC_MANAGEMENT)
+  --policy NAME              load-balancing policy: ollama (default), round_robin, least_request, ring_hash, random
+  --admin-listen HOST:PORT   admin HTTP endpoint (/status) (default ${DEFAULTS.admin.listen}; "" disables)
   --print-config             print the effective configuration as YAML and exit
   -h, --help                 show this help
 
@@ -35,6 +37,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     "drain-timeout": { type: "string" },
     "print-config": { type: "boolean" },
     "enable-management": { type: "boolean" },
+    policy: { type: "string" },
+    "admin-listen": { type: "string" },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -48,6 +52,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ...(values["max-stream-duration"] !== undefined && { maxStreamDuration: values["max-stream-duration"] }),
     ...(values["drain-timeout"] !== undefined && { drainTimeout: values["drain-timeout"] }),
     ...(values["enable-management"] !== undefined && { enableManagement: values["enable-management"] }),
+    ...(values.policy !== undefined && { policy: values.policy }),
+    ...(values["admin-listen"] !== undefined && { adminListen: values["admin-listen"] }),
   });
   if (values["print-config"]) {
     console.log(toYaml(config));

@@ -17,6 +17,8 @@ export interface ConfigOverrides {
   maxStreamDuration?: string;
   drainTimeout?: string;
   enableManagement?: boolean;
+  policy?: string;
+  adminListen?: string;
 }
 
 /** Environment variables read, with the setting each overrides. */
@@ -28,6 +30,8 @@ export const ENVIRONMENT = {
   OLLAMA_GRPC_MAX_STREAM_DURATION: "streams.max_stream_duration",
   OLLAMA_GRPC_DRAIN_TIMEOUT: "streams.drain_timeout",
   OLLAMA_GRPC_MANAGEMENT: "management.enabled (true or false)",
+  OLLAMA_GRPC_POLICY: "balancing.policy",
+  OLLAMA_GRPC_ADMIN_LISTEN: "admin.listen (empty disables the admin endpoint)",
 } as const;
 
 type Raw = Record<string, unknown>;
@@ -44,6 +48,8 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     maxStreamDuration: env.OLLAMA_GRPC_MAX_STREAM_DURATION,
     drainTimeout: env.OLLAMA_GRPC_DRAIN_TIMEOUT,
     management: env.OLLAMA_GRPC_MANAGEMENT,
+    policy: env.OLLAMA_GRPC_POLICY,
+    adminListen: env.OLLAMA_GRPC_ADMIN_LISTEN,
   }));
   const { enableManagement, ...rest } = flags;
   raw = merge(raw, overridesToRaw({ ...rest, ...(enableManagement !== undefined && { management: enableManagement }) }));
@@ -71,6 +77,8 @@ function readConfigFile(path: string): Raw {
 function overridesToRaw(overrides: Omit<ConfigOverrides, "config" | "enableManagement"> & { management?: string | boolean }): Raw {
   const raw: Raw = {};
   if (overrides.management !== undefined) raw.management = { enabled: overrides.management };
+  if (overrides.policy !== undefined) raw.balancing = { policy: overrides.policy };
+  if (overrides.adminListen !== undefined) raw.admin = { listen: overrides.adminListen };
   if (overrides.listen !== undefined) raw.listen = overrides.listen;
   if (overrides.backends !== undefined && overrides.backends.length > 0) raw.backends = overrides.backends.map(parseBackendFlag);
   if (overrides.logLevel !== undefined) raw.log = { level: overrides.logLevel };

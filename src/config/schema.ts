@@ -9,7 +9,35 @@ import { parseDurationMs } from "../common/duration.js";
 /** A validated configuration. Durations are in ms, sizes in bytes. */
 export interface Config {
   listen: string;
-  backends: Array<{ name: string; url: string }>;
+  backends: EndpointSettings[];
+  balancing: {
+    policy: string;
+    policyConfig: Record<string, unknown>;
+    affinityMetadata: string;
+    priorityMetadata: string;
+    panicThresholdPercent: number;
+    coldLoadEstimateMs: number;
+    serviceTimeEstimateMs: number;
+  };
+  healthCheck: {
+    enabled: boolean;
+    intervalMs: number;
+    timeoutMs: number;
+    jitterFraction: number;
+    unhealthyThreshold: number;
+    healthyThreshold: number;
+  };
+  outlierDetection: {
+    consecutiveLocalFailures: number;
+    consecutive5xx: number;
+    baseEjectionMs: number;
+    maxEjectionMs: number;
+    maxEjectionPercent: number;
+  };
+  catalogue: { refreshIntervalMs: number };
+  queue: { maxLength: number; maxWaitMs: number };
+  retry: { maxAttempts: number; baseBackoffMs: number; maxBackoffMs: number; budgetPercent: number; minRetries: number };
+  admin: { listen: string };
   upstream: {
     connections: number;
     connectTimeoutMs: number;
@@ -25,6 +53,17 @@ export interface Config {
   log: { level: LogLevel };
 }
 
+/** One backend endpoint. */
+export interface EndpointSettings {
+  name: string;
+  url: string;
+  weight: number;
+  priority: number;
+  locality: string;
+  labels: Record<string, string>;
+  maxConcurrency: number;
+}
+
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
 const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
 
@@ -32,6 +71,21 @@ const LOG_LEVELS: readonly LogLevel[] = ["trace", "debug", "info", "warn", "erro
 export const DEFAULTS = {
   listen: "0.0.0.0:50051",
   backends: [{ name: "local", url: "http://127.0.0.1:11434" }],
+  balancing: {
+    policy: "ollama",
+    policy_config: {},
+    affinity_metadata: "x-session-id",
+    priority_metadata: "x-priority",
+    panic_threshold: 50,
+    cold_load_estimate: "10s",
+    service_time_estimate: "5s",
+  },
+  health_check: { enabled: true, interval: "5s", timeout: "2s", jitter: 0.1, unhealthy_threshold: 2, healthy_threshold: 2 },
+  outlier_detection: { consecutive_local_failures: 5, consecutive_5xx: 5, base_ejection_time: "30s", max_ejection_time: "5m", max_ejection_percent: 50 },
+  catalogue: { refresh_interval: "10s" },
+  queue: { max_length: 256, max_wait: "30s" },
+  retry: { max_attempts: 3, base_backoff: "25ms", max_backoff: "1s", budget_percent: 20, min_retries: 3 },
+  admin: { listen: "127.0.0.1:50052" },
   upstream: { connections: 256, connect_timeout: "5s", first_token_timeout: "10m", idle_timeout: "5m", keep_alive_timeout: "60s", metadata_timeout: "5s" },
   streams: { max_stream_duration: "0", max_deadline: "24h", drain_timeout: "30s" },
   limits: { max_message_bytes: "64MiB", max_image_bytes: "20MiB", max_images: 16, max_embed_inputs: 256 },
@@ -56,7 +110,21 @@ type Raw = Record<string, unknown>;
 export function validateConfig(raw: Raw): Config {
   const problems: string[] = [];
   const v = new Validator(problems);
-  v.keys(raw, "", ["listen", "backends", "upstream", "streams", "limits", "management", "reflection", "log"]);
+  v.keys(raw, "", [
+    "listen", "backends", "balancing", "health_check", "outlier_detection", "catalogue", "queue", "retry", "admin",
+    "upstream", "streams", "limits", "management", "reflection", "log",
+  ]);
+  const balancing = v.section(raw, "balancing", [
+    "policy", "policy_config", "affinity_metadata", "priority_metadata", "panic_threshold", "cold_load_estimate", "service_time_estimate",
+  ]);
+  const health = v.section(raw, "health_check", ["enabled", "interval", "timeout", "jitter", "unhealthy_threshold", "healthy_threshold"]);
+  const outlier = v.section(raw, "outlier_detection", [
+    "consecutive_local_failures", "consecutive_5xx", "base_ejection_time", "max_ejection_time", "max_ejection_percent",
+  ]);
+  const catalogue = v.section(raw, "catalogue", ["refresh_interval"]);
+  const queue = v.section(raw, "queue", ["max_length", "max_wait"]);
+  const retry = v.section(raw, "retry", ["max_attempts", "base_backoff", "max_backoff", "budget_percent", "min_retries"]);
+  const admin = v.section(raw, "admin", ["listen"]);
   const upstream = v.section(raw, "upstream", ["connections", "connect_timeout", "first_token_timeout", "idle_timeout", "keep_alive_timeout", "metadata_timeout"]);
   const streams = v.section(raw, "streams", ["max_stream_duration", "max_deadline", "drain_timeout"]);
   const limits = v.section(raw, "limits", ["max_message_bytes", "max_image_bytes", "max_images", "max_embed_inputs"]);
@@ -65,6 +133,43 @@ export function validateConfig(raw: Raw): Config {
   const config: Config = {
     listen: v.hostPort(raw.listen, "listen"),
     backends: v.backends(raw.backends),
+    balancing: {
+      policy: v.text(balancing.policy, "balancing.policy"),
+      policyConfig: v.mapping(balancing.policy_config, "balancing.policy_config"),
+      affinityMetadata: v.metadataKey(balancing.affinity_metadata, "balancing.affinity_metadata"),
+      priorityMetadata: v.metadataKey(balancing.priority_metadata, "balancing.priority_metadata"),
+      panicThresholdPercent: v.int(balancing.panic_threshold, "balancing.panic_threshold", 0, 100),
+      coldLoadEstimateMs: v.duration(balancing.cold_load_estimate, "balancing.cold_load_estimate"),
+      serviceTimeEstimateMs: v.duration(balancing.service_time_estimate, "balancing.service_time_estimate"),
+    },
+    healthCheck: {
+      enabled: v.bool(health.enabled, "health_check.enabled"),
+      intervalMs: v.positiveDuration(health.interval, "health_check.interval"),
+      timeoutMs: v.positiveDuration(health.timeout, "health_check.timeout"),
+      jitterFraction: v.fraction(health.jitter, "health_check.jitter"),
+      unhealthyThreshold: v.int(health.unhealthy_threshold, "health_check.unhealthy_threshold", 1, 100),
+      healthyThreshold: v.int(health.healthy_threshold, "health_check.healthy_threshold", 1, 100),
+    },
+    outlierDetection: {
+      consecutiveLocalFailures: v.int(outlier.consecutive_local_failures, "outlier_detection.consecutive_local_failures", 0, 1_000),
+      consecutive5xx: v.int(outlier.consecutive_5xx, "outlier_detection.consecutive_5xx", 0, 1_000),
+      baseEjectionMs: v.positiveDuration(outlier.base_ejection_time, "outlier_detection.base_ejection_time"),
+      maxEjectionMs: v.positiveDuration(outlier.max_ejection_time, "outlier_detection.max_ejection_time"),
+      maxEjectionPercent: v.int(outlier.max_ejection_percent, "outlier_detection.max_ejection_percent", 0, 100),
+    },
+    catalogue: { refreshIntervalMs: v.positiveDuration(catalogue.refresh_interval, "catalogue.refresh_interval") },
+    queue: {
+      maxLength: v.int(queue.max_length, "queue.max_length", 0, 1_000_000),
+      maxWaitMs: v.duration(queue.max_wait, "queue.max_wait"),
+    },
+    retry: {
+      maxAttempts: v.int(retry.max_attempts, "retry.max_attempts", 1, 10),
+      baseBackoffMs: v.duration(retry.base_backoff, "retry.base_backoff"),
+      maxBackoffMs: v.duration(retry.max_backoff, "retry.max_backoff"),
+      budgetPercent: v.int(retry.budget_percent, "retry.budget_percent", 0, 100),
+      minRetries: v.int(retry.min_retries, "retry.min_retries", 0, 1_000),
+    },
+    admin: { listen: admin.listen === "" ? "" : v.hostPort(admin.listen, "admin.listen") },
     upstream: {
       connections: v.int(upstream.connections, "upstream.connections", 1, 65_536),
       connectTimeoutMs: v.duration(upstream.connect_timeout, "upstream.connect_timeout"),
@@ -88,6 +193,12 @@ export function validateConfig(raw: Raw): Config {
     reflection: v.bool(raw.reflection, "reflection"),
     log: { level: v.oneOf(log.level, "log.level", LOG_LEVELS) },
   };
+  if (
+    !problems.some((p) => p.startsWith("outlier_detection.")) &&
+    config.outlierDetection.maxEjectionMs < config.outlierDetection.baseEjectionMs
+  ) {
+    problems.push("outlier_detection.max_ejection_time: must not be shorter than outlier_detection.base_ejection_time");
+  }
   // Compare the sizes only when both parsed: a placeholder must not cause a second, spurious problem.
   const sizesParsed = !problems.some((p) => p.startsWith("limits.max_message_bytes") || p.startsWith("limits.max_image_bytes"));
   if (sizesParsed && config.limits.maxImageBytes > config.limits.maxMessageBytes) {
@@ -128,7 +239,7 @@ class Validator {
     return "";
   }
 
-  backends(value: unknown): Array<{ name: string; url: string }> {
+  backends(value: unknown): EndpointSettings[] {
     if (!Array.isArray(value) || value.length === 0) {
       this.#problems.push("backends: expected a non-empty list of {name, url}");
       return [];
@@ -138,20 +249,68 @@ class Validator {
       const path = `backends[${i}]`;
       if (!isObject(entry)) {
         this.#problems.push(`${path}: expected a mapping with url (and optionally name)`);
-        return { name: "", url: "" };
+        return { name: "", url: "", weight: 1, priority: 0, locality: "", labels: {}, maxConcurrency: 1 };
       }
-      this.keys(entry, `${path}.`, ["name", "url"]);
+      this.keys(entry, `${path}.`, ["name", "url", "weight", "priority", "locality", "labels", "max_concurrency"]);
       const url = this.url(entry.url, `${path}.url`);
-      if (url === "" && entry.name === undefined) return { name: "", url }; // the URL problem says it all
+      const settings = {
+        url,
+        weight: entry.weight === undefined ? 1 : this.int(entry.weight, `${path}.weight`, 1, 10_000),
+        priority: entry.priority === undefined ? 0 : this.int(entry.priority, `${path}.priority`, 0, 100),
+        locality: entry.locality === undefined ? "" : this.text(entry.locality, `${path}.locality`),
+        labels: entry.labels === undefined ? {} : this.labels(entry.labels, `${path}.labels`),
+        maxConcurrency: entry.max_concurrency === undefined ? 1 : this.int(entry.max_concurrency, `${path}.max_concurrency`, 1, 10_000),
+      };
+      if (url === "" && entry.name === undefined) return { name: "", ...settings }; // the URL problem says it all
       const name = entry.name === undefined ? defaultName(url) : entry.name;
       if (typeof name !== "string" || !/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/.test(name)) {
         this.#problems.push(`${path}.name: expected 1-63 letters, digits, '.', '_', ':' or '-', got ${show(name)}`);
-        return { name: "", url };
+        return { name: "", ...settings };
       }
       if (names.has(name)) this.#problems.push(`${path}.name: duplicate backend name "${name}"`);
       names.add(name);
-      return { name, url };
+      return { name, ...settings };
     });
+  }
+
+  text(value: unknown, path: string): string {
+    if (typeof value === "string" && value !== "") return value;
+    this.#problems.push(`${path}: expected a non-empty string, got ${show(value)}`);
+    return "";
+  }
+
+  mapping(value: unknown, path: string): Record<string, unknown> {
+    if (isObject(value)) return value;
+    this.#problems.push(`${path}: expected a mapping, got ${show(value)}`);
+    return {};
+  }
+
+  labels(value: unknown, path: string): Record<string, string> {
+    const entries = Object.entries(this.mapping(value, path));
+    for (const [key, label] of entries) {
+      if (typeof label !== "string") this.#problems.push(`${path}.${key}: expected a string, got ${show(label)}`);
+    }
+    return Object.fromEntries(entries.filter(([, label]) => typeof label === "string")) as Record<string, string>;
+  }
+
+  metadataKey(value: unknown, path: string): string {
+    if (typeof value === "string" && /^[a-z0-9][a-z0-9._-]*$/.test(value) && !value.endsWith("-bin") && !value.startsWith("grpc-")) return value;
+    this.#problems.push(`${path}: expected a lower-case gRPC metadata key (not grpc-* or *-bin), got ${show(value)}`);
+    return "";
+  }
+
+  positiveDuration(value: unknown, path: string): number {
+    const ms = this.duration(value, path);
+    if (ms > 0) return ms;
+    if (value !== undefined && this.#problems.at(-1)?.startsWith(path) !== true) this.#problems.push(`${path}: must be greater than 0`);
+    return 1;
+  }
+
+  fraction(value: unknown, path: string): number {
+    const number = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
+    if (typeof number === "number" && number >= 0 && number <= 1) return number;
+    this.#problems.push(`${path}: expected a number between 0 and 1, got ${show(value)}`);
+    return 0;
   }
 
   url(value: unknown, path: string): string {

@@ -11,6 +11,7 @@ import type { CallContext, ServerMiddlewareCall } from "nice-grpc";
 import { linkSignals } from "../common/abort.js";
 import { callerDeadline } from "../server/deadline-interceptor.js";
 import { StreamDeadlineReason } from "../service/abort-reasons.js";
+import type { DeadlineContext } from "../service/call-record.js";
 
 /** The two caps, in milliseconds; 0 disables one. */
 export interface StreamLimits {
@@ -18,11 +19,6 @@ export interface StreamLimits {
   maxDeadlineMs: number;
 }
 
-/** Context added by the middleware. */
-export interface DeadlineContext {
-  /** The caller's deadline as epoch ms (Infinity when none was sent). */
-  deadline: number;
-}
 
 /** Largest delay setTimeout honours (larger values fire at once). */
 const MAX_TIMER_MS = 2_147_483_647;

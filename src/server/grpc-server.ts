@@ -16,7 +16,7 @@ import { accessLogMiddleware } from "../middleware/access-log.js";
 import { streamLimitsMiddleware, type StreamLimits } from "../middleware/stream-limits.js";
 import { Terminator } from "../middleware/terminator.js";
 import { ShutdownReason } from "../service/abort-reasons.js";
-import type { CallRecordContext } from "../service/call-record.js";
+import type { CallRecordContext, DeadlineContext } from "../service/call-record.js";
 import { deadlineInterceptor } from "./deadline-interceptor.js";
 
 /** Health service names this server reports (documented in the README). */
@@ -26,7 +26,7 @@ export const HEALTH_SERVICES = ["", OllamaServiceDefinition.fullName] as const;
 export interface GatewayServerOptions {
   /** host:port to listen on; port 0 picks a free port. */
   listen: string;
-  service: OllamaServiceImplementation<CallRecordContext>;
+  service: OllamaServiceImplementation<CallRecordContext & Partial<DeadlineContext>>;
   logger: Logger;
   streamLimits: StreamLimits;
   /** Largest request message accepted, in bytes (images make requests big). */

@@ -20,9 +20,17 @@ export interface CallRecord {
   completionTokens?: number;
   /** ErrorInfo reason when the call failed. */
   errorReason?: string;
+  /** Attempts made beyond the first (retries before the first token). */
+  retries?: number;
 }
 
 /** Context extension carrying the call record (see nice-grpc's typed context extensions). */
 export interface CallRecordContext {
   callRecord: CallRecord;
+}
+
+/** Context extension carrying the caller's deadline (set by the stream-limits middleware). */
+export interface DeadlineContext {
+  /** The caller's deadline as epoch ms (Infinity when none was sent). */
+  deadline: number;
 }

@@ -6,12 +6,12 @@
  */
 import type { EmbedRequest, EmbedResponse } from "../../gen/ollama/v1/ollama.js";
 import { UpstreamProtocolError } from "../ollama/errors.js";
-import type { CallRecord } from "./call-record.js";
+import { withAttempts, type AttemptCall, type RetrySettings } from "./attempts.js";
 import type { Fleet } from "./fleet.js";
 import { toOllamaOptions } from "./options-mapping.js";
 import { toOllamaKeepAlive } from "./request-mapping.js";
 import { nanosToDuration } from "./response-mapping.js";
-import { invalidArgument, noBackend, throwMapped } from "./status.js";
+import { invalidArgument } from "./status.js";
 import { checkDuration, checkModel, checkOptions, type FieldViolation } from "./validate-request.js";
 
 /** Validates an EmbedRequest. */
@@ -38,39 +38,36 @@ export function toOllamaEmbedRequest(request: EmbedRequest): Record<string, unkn
   return body;
 }
 
-/** Runs one Embed call. */
-export async function embed(
-  fleet: Fleet,
-  request: EmbedRequest,
-  call: { signal: AbortSignal; record: CallRecord; trailer: { set(key: string, value: string): void } },
-  maxInputs: number,
-): Promise<EmbedResponse> {
-  const { signal, record } = call;
-  record.model = request.model;
+/** Runs one Embed call (retried on another backend like a stream before its first message). */
+export async function embed(fleet: Fleet, retry: RetrySettings, request: EmbedRequest, call: AttemptCall, maxInputs: number): Promise<EmbedResponse> {
+  call.record.model = request.model;
   const violations = validateEmbedRequest(request, maxInputs);
   if (violations.length > 0) throw invalidArgument(violations);
-  const picked = fleet.pick();
-  if (picked === undefined) throw noBackend(request.model);
-  const backend = picked.endpoint.name;
-  record.backend = backend;
-  try {
-    const answer = await picked.client.json("POST", "/api/embed", toOllamaEmbedRequest(request), signal);
+  const body = toOllamaEmbedRequest(request);
+  for await (const response of withAttempts(fleet, retry, call, async function* attempt({ lease, client }, signal) {
+    const answer = await client.json("POST", "/api/embed", body, signal);
     if (!Array.isArray(answer.embeddings)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/embed answered without embeddings");
-    const embeddings = (answer.embeddings as unknown[]).map((vector) => ({ values: Array.isArray(vector) ? (vector as number[]) : [] }));
-    record.promptTokens = Number(answer.prompt_eval_count ?? 0);
-    return {
-      model: typeof answer.model === "string" ? answer.model : request.model,
-      embeddings,
-      promptEvalCount: record.promptTokens,
-      timings: {
-        totalDuration: nanosToDuration(answer.total_duration as number | undefined),
-        loadDuration: nanosToDuration(answer.load_duration as number | undefined),
-        promptEvalDuration: undefined,
-        evalDuration: undefined,
-      },
-      backend,
-    };
-  } catch (error) {
-    throwMapped(error, signal, { model: request.model, chunksSent: 0, backend }, call);
+    call.record.promptTokens = Number(answer.prompt_eval_count ?? 0);
+    yield toEmbedResponse(answer, request.model, lease.endpoint.name);
+    const loadNs = answer.load_duration as number | undefined;
+    return { model: call.modelKey, ...(loadNs !== undefined && { loadMs: loadNs / 1e6 }) };
+  })) {
+    return response;
   }
+  throw new Error("embed: no response"); // unreachable: withAttempts either yields once or throws
+}
+
+function toEmbedResponse(answer: Record<string, unknown>, model: string, backend: string): EmbedResponse {
+  return {
+    model: typeof answer.model === "string" ? answer.model : model,
+    embeddings: (answer.embeddings as unknown[]).map((vector) => ({ values: Array.isArray(vector) ? (vector as number[]) : [] })),
+    promptEvalCount: Number(answer.prompt_eval_count ?? 0),
+    timings: {
+      totalDuration: nanosToDuration(answer.total_duration as number | undefined),
+      loadDuration: nanosToDuration(answer.load_duration as number | undefined),
+      promptEvalDuration: undefined,
+      evalDuration: undefined,
+    },
+    backend,
+  };
 }

@@ -1,57 +1,100 @@
 /**
- * The set of Ollama backends the service talks to: endpoint selection from
- * upstream/ joined with one OllamaClient (one undici Pool) per endpoint.
+ * The backends as the service sees them: the upstream pool (which endpoint
+ * may take a call) joined with one OllamaClient (one undici Pool) per
+ * endpoint, plus the retry budget. Fleet-wide calls use `all()`; calls that
+ * occupy a backend slot use `acquire()`.
  */
 import type { OllamaClient } from "../ollama/client.js";
-import type { Endpoint } from "../upstream/endpoint.js";
-import { RoundRobin } from "../upstream/round-robin.js";
+import type { AcquireRequest, Lease, UpstreamPool } from "../upstream/pool.js";
+import type { RetryBudget } from "../upstream/retry-budget.js";
+import type { EndpointConfig } from "../upstream/types.js";
 
-/** A picked backend: where to send the call and the client to send it with. */
+/** A backend and the client to call it with. */
 export interface PickedBackend {
-  endpoint: Endpoint;
+  endpoint: EndpointConfig;
   client: OllamaClient;
 }
 
-/** Backends and their clients. */
+/** A slot on a backend, with its client. */
+export interface LeasedBackend {
+  lease: Lease;
+  client: OllamaClient;
+}
+
 export class Fleet {
-  readonly #balancer: RoundRobin;
-  readonly #clients: ReadonlyMap<string, OllamaClient>;
+  readonly pool: UpstreamPool;
+  readonly retryBudget: RetryBudget;
+  readonly #clients: Map<string, OllamaClient>;
+  readonly #createClient: (endpoint: EndpointConfig) => OllamaClient;
 
-  /** `clients` maps each endpoint's name to its client. */
-  constructor(endpoints: readonly Endpoint[], clients: ReadonlyMap<string, OllamaClient>) {
+  /** `createClient` makes the client of an endpoint when it joins (at start and on reload). */
+  constructor(pool: UpstreamPool, endpoints: readonly EndpointConfig[], createClient: (endpoint: EndpointConfig) => OllamaClient, retryBudget: RetryBudget) {
+    this.pool = pool;
+    this.retryBudget = retryBudget;
+    this.#createClient = createClient;
+    this.#clients = new Map(endpoints.map((e) => [e.name, createClient(e)]));
+  }
+
+  /**
+   * Applies a new endpoint list (hot reload): joining endpoints get a client,
+   * changed URLs get a new one, and removed endpoints drain — the pool sends
+   * them nothing new and their client closes once its in-flight requests end.
+   */
+  setEndpoints(endpoints: readonly EndpointConfig[]): void {
+    const previous = new Map(this.pool.endpoints().map((e) => [e.name, e]));
+    const wanted = new Set(endpoints.map((e) => e.name));
     for (const endpoint of endpoints) {
-      if (!clients.has(endpoint.name)) throw new Error(`no client for backend ${endpoint.name}`);
+      const before = previous.get(endpoint.name);
+      if (before === undefined || before.url !== endpoint.url) {
+        const old = this.#clients.get(endpoint.name);
+        this.#clients.set(endpoint.name, this.#createClient(endpoint));
+        void old?.close().catch(() => undefined);
+      }
     }
-    this.#balancer = new RoundRobin(endpoints);
-    this.#clients = clients;
+    for (const [name, client] of this.#clients) {
+      if (!wanted.has(name)) {
+        this.#clients.delete(name);
+        void client.close().catch(() => undefined); // undici waits for in-flight requests
+      }
+    }
+    this.pool.setEndpoints(endpoints);
   }
 
-  /** The configured endpoints. */
-  get endpoints(): readonly Endpoint[] {
-    return this.#balancer.endpoints;
-  }
-
-  /** Picks the next backend; undefined when there is none. Synchronous. */
-  pick(): PickedBackend | undefined {
-    const endpoint = this.#balancer.pick();
-    if (endpoint === undefined) return undefined;
-    return { endpoint, client: this.#clients.get(endpoint.name) as OllamaClient };
-  }
-
-  /** The backend with this configured name, if any. */
-  byName(name: string): PickedBackend | undefined {
-    const client = this.#clients.get(name);
-    const endpoint = this.#balancer.endpoints.find((e) => e.name === name);
-    return client === undefined || endpoint === undefined ? undefined : { endpoint, client };
-  }
-
-  /** Every backend, in configuration order (for fleet-wide calls). */
+  /** Every backend that is not draining, in configuration order (for fleet-wide calls). */
   all(): PickedBackend[] {
-    return this.#balancer.endpoints.map((endpoint) => ({ endpoint, client: this.#clients.get(endpoint.name) as OllamaClient }));
+    return this.pool
+      .endpoints()
+      .filter((e) => !e.draining)
+      .flatMap((endpoint) => {
+        const client = this.#clients.get(endpoint.name);
+        return client === undefined ? [] : [{ endpoint, client }];
+      });
   }
 
-  /** Closes every pool: waits for in-flight requests unless `force`. */
+  /** The backend with this name, if any (and not draining). */
+  byName(name: string): PickedBackend | undefined {
+    return this.all().find((b) => b.endpoint.name === name);
+  }
+
+  /** The configured endpoints (not draining). */
+  get endpoints(): EndpointConfig[] {
+    return this.all().map((b) => b.endpoint);
+  }
+
+  /** Waits for a slot (see UpstreamPool.acquire) and returns it with its client. */
+  async acquire(request: AcquireRequest): Promise<LeasedBackend> {
+    const lease = await this.pool.acquire(request);
+    const client = this.#clients.get(lease.endpoint.name);
+    if (client === undefined) {
+      lease.release("ignored");
+      throw new Error(`no client for backend ${lease.endpoint.name}`);
+    }
+    return { lease, client };
+  }
+
+  /** Closes every client: waits for in-flight requests unless `force`. */
   async close(force = false): Promise<void> {
+    this.pool.close();
     await Promise.all([...this.#clients.values()].map((client) => (force ? client.destroy() : client.close())));
   }
 }

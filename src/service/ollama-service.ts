@@ -42,7 +42,9 @@ import { showModel } from "./show-model.js";
 import { getVersion } from "./versions.js";
 import type { OllamaStreamLine } from "../ollama/stream-reader.js";
 import type { OllamaChatChunk, OllamaGenerateChunk } from "../ollama/types.js";
-import type { CallRecordContext } from "./call-record.js";
+import { modelKey } from "../ollama/model-name.js";
+import type { AttemptCall, RetrySettings } from "./attempts.js";
+import type { CallRecordContext, DeadlineContext } from "./call-record.js";
 import type { Fleet } from "./fleet.js";
 import { fetchCatalogues, mergeCatalogues } from "./model-catalogue.js";
 import { toOllamaChatRequest, toOllamaGenerateRequest } from "./request-mapping.js";
@@ -63,10 +65,20 @@ export interface OllamaServiceDeps {
   managementEnabled: boolean;
   /** This gateway's version, for GetVersion. */
   gatewayVersion: string;
+  /** Retries before the first message. */
+  retry: RetrySettings;
+  /** Metadata keys read per call: the affinity key (sessions) and the queue priority. */
+  affinityMetadata: string;
+  priorityMetadata: string;
+  /** Called after a management call changed what backends hold (so routing learns it at once). */
+  onFleetChanged?(backends: string[]): void;
 }
 
+/** The context every handler runs with: the call record and the caller's deadline. */
+type ServiceContext = CallContext & CallRecordContext & Partial<DeadlineContext>;
+
 /** Builds the service implementation. Handlers require the call-record context. */
-export function createOllamaService(deps: OllamaServiceDeps): OllamaServiceImplementation<CallRecordContext> {
+export function createOllamaService(deps: OllamaServiceDeps): OllamaServiceImplementation<CallRecordContext & Partial<DeadlineContext>> {
   return {
     generate: streamingHandler<GenerateRequest, GenerateResponse>(deps, {
       path: "/api/generate",
@@ -83,10 +95,10 @@ export function createOllamaService(deps: OllamaServiceDeps): OllamaServiceImple
     async listModels(_request: ListModelsRequest, context: CallContext): Promise<ListModelsResponse> {
       return mergeCatalogues(await fetchCatalogues(deps.fleet, context.signal, deps.metadataTimeoutMs));
     },
-    async embed(request: EmbedRequest, context: CallContext & CallRecordContext): Promise<EmbedResponse> {
-      return embed(deps.fleet, request, { signal: context.signal, record: context.callRecord, trailer: context.trailer }, deps.maxEmbedInputs);
+    async embed(request: EmbedRequest, context: ServiceContext): Promise<EmbedResponse> {
+      return embed(deps.fleet, deps.retry, request, attemptCall(deps, request.model, context), deps.maxEmbedInputs);
     },
-    async showModel(request: ShowModelRequest, context: CallContext & CallRecordContext): Promise<ShowModelResponse> {
+    async showModel(request: ShowModelRequest, context: ServiceContext): Promise<ShowModelResponse> {
       return showModel(deps.fleet, request, context.signal, context.callRecord, deps.metadataTimeoutMs);
     },
     async listRunningModels(_request: ListRunningModelsRequest, context: CallContext): Promise<ListRunningModelsResponse> {
@@ -95,30 +107,40 @@ export function createOllamaService(deps: OllamaServiceDeps): OllamaServiceImple
     async getVersion(_request: GetVersionRequest, context: CallContext): Promise<GetVersionResponse> {
       return getVersion(deps.fleet, deps.gatewayVersion, context.signal, deps.metadataTimeoutMs);
     },
-    async *pullModel(request: PullModelRequest, context: CallContext & CallRecordContext): AsyncGenerator<PullModelResponse> {
+    async *pullModel(request: PullModelRequest, context: ServiceContext): AsyncGenerator<PullModelResponse> {
       requireManagement(deps.managementEnabled, "PullModel");
-      yield* pullModel(deps.fleet, request, { signal: context.signal, record: context.callRecord, trailer: context.trailer });
+      try {
+        yield* pullModel(deps.fleet, request, { signal: context.signal, record: context.callRecord, trailer: context.trailer });
+      } finally {
+        deps.onFleetChanged?.(request.backends.length > 0 ? request.backends : deps.fleet.endpoints.map((e) => e.name));
+      }
     },
-    async deleteModel(request: DeleteModelRequest, context: CallContext & CallRecordContext): Promise<DeleteModelResponse> {
+    async deleteModel(request: DeleteModelRequest, context: ServiceContext): Promise<DeleteModelResponse> {
       requireManagement(deps.managementEnabled, "DeleteModel");
-      return deleteModel(adminContext(deps, context), request);
+      return changed(deps, await deleteModel(adminContext(deps, context), request));
     },
-    async copyModel(request: CopyModelRequest, context: CallContext & CallRecordContext): Promise<CopyModelResponse> {
+    async copyModel(request: CopyModelRequest, context: ServiceContext): Promise<CopyModelResponse> {
       requireManagement(deps.managementEnabled, "CopyModel");
-      return copyModel(adminContext(deps, context), request);
+      return changed(deps, await copyModel(adminContext(deps, context), request));
     },
-    async loadModel(request: LoadModelRequest, context: CallContext & CallRecordContext): Promise<LoadModelResponse> {
+    async loadModel(request: LoadModelRequest, context: ServiceContext): Promise<LoadModelResponse> {
       requireManagement(deps.managementEnabled, "LoadModel");
-      return loadModel(adminContext(deps, context), request);
+      return changed(deps, await loadModel(adminContext(deps, context), request));
     },
-    async unloadModel(request: UnloadModelRequest, context: CallContext & CallRecordContext): Promise<UnloadModelResponse> {
+    async unloadModel(request: UnloadModelRequest, context: ServiceContext): Promise<UnloadModelResponse> {
       requireManagement(deps.managementEnabled, "UnloadModel");
-      return unloadModel(adminContext(deps, context), request);
+      return changed(deps, await unloadModel(adminContext(deps, context), request));
     },
   };
 }
 
-function adminContext(deps: OllamaServiceDeps, context: CallContext & CallRecordContext): AdminContext {
+/** Tells the fleet which backends a management call touched, and passes the response on. */
+function changed<R extends { results: Array<{ backend: string }> }>(deps: OllamaServiceDeps, response: R): R {
+  deps.onFleetChanged?.(response.results.map((r) => r.backend));
+  return response;
+}
+
+function adminContext(deps: OllamaServiceDeps, context: ServiceContext): AdminContext {
   return { fleet: deps.fleet, signal: context.signal, record: context.callRecord, timeoutMs: deps.metadataTimeoutMs };
 }
 
@@ -132,18 +154,36 @@ interface StreamingRoute<Req, Res> {
 
 /** validate -> map -> relay, the same for every streaming RPC. */
 function streamingHandler<Req extends { model: string }, Res>(deps: OllamaServiceDeps, route: StreamingRoute<Req, Res>) {
-  return async function* handle(request: Req, context: CallContext & CallRecordContext): AsyncGenerator<Res, void, undefined> {
+  return async function* handle(request: Req, context: ServiceContext): AsyncGenerator<Res, void, undefined> {
     context.callRecord.model = request.model;
     const violations = route.validate(request, deps.limits);
     if (violations.length > 0) throw invalidArgument(violations);
-    yield* relayStream(deps.fleet, {
+    yield* relayStream(deps.fleet, deps.retry, {
+      ...attemptCall(deps, request.model, context),
       path: route.path,
       body: route.toBody(request),
-      model: request.model,
-      signal: context.signal,
-      record: context.callRecord,
-      trailer: context.trailer,
       toMessage: route.toMessage,
     });
+  };
+}
+
+/**
+ * The routing facts of a call: the model's key, the affinity key (e.g.
+ * `x-session-id`, so a conversation returns to the backend holding its
+ * cache), the queue priority (`x-priority`, an integer; higher first) and
+ * the caller's deadline.
+ */
+function attemptCall(deps: OllamaServiceDeps, model: string, context: ServiceContext): AttemptCall {
+  const affinity = context.metadata.get(deps.affinityMetadata);
+  const priority = Number(context.metadata.get(deps.priorityMetadata));
+  return {
+    model,
+    modelKey: modelKey(model),
+    affinityKey: typeof affinity === "string" && affinity !== "" ? affinity : undefined,
+    priority: Number.isInteger(priority) ? Math.max(-1000, Math.min(1000, priority)) : 0,
+    deadline: context.deadline ?? Number.POSITIVE_INFINITY,
+    signal: context.signal,
+    record: context.callRecord,
+    trailer: context.trailer,
   };
 }

@@ -6,6 +6,7 @@
 import { Status } from "nice-grpc";
 import { BadRequest, ErrorInfo, RetryInfo, RichServerError, type ErrorDetails } from "nice-grpc-error-details";
 import { UpstreamError, UpstreamHttpError, UpstreamStreamError, type UpstreamErrorKind } from "../ollama/errors.js";
+import { AdmissionError } from "../upstream/errors.js";
 import { ShutdownReason, StreamDeadlineReason } from "./abort-reasons.js";
 import type { FieldViolation } from "./validate-request.js";
 
@@ -28,6 +29,8 @@ export const Reason = {
   NO_BACKEND: "NO_BACKEND",
   STREAM_DEADLINE_EXCEEDED: "STREAM_DEADLINE_EXCEEDED",
   SERVER_SHUTTING_DOWN: "SERVER_SHUTTING_DOWN",
+  QUEUE_FULL: "QUEUE_FULL",
+  QUEUE_TIMEOUT: "QUEUE_TIMEOUT",
 } as const;
 
 /** How each upstream error kind surfaces before the first token. */
@@ -84,11 +87,6 @@ export function invalidArgument(violations: FieldViolation[]): RichServerError {
   ]);
 }
 
-/** UNAVAILABLE: no backend is configured or available. */
-export function noBackend(model: string): RichServerError {
-  return new RichServerError(Status.UNAVAILABLE, "no backend available", [errorInfo(Reason.NO_BACKEND, { model })]);
-}
-
 /**
  * Maps whatever ended a call. Returns the error to throw: a RichServerError,
  * or the AbortError itself when the caller cancelled (nobody is listening,
@@ -97,6 +95,7 @@ export function noBackend(model: string): RichServerError {
 export function toServerError(error: unknown, signal: AbortSignal, failure: FailureContext): MappedError {
   if (signal.aborted) return fromAbortReason(signal.reason, error, failure);
   if (error instanceof UpstreamError) return fromUpstream(error, failure);
+  if (error instanceof AdmissionError) return fromAdmission(error, failure);
   if (error instanceof RichServerError) return { error };
   return {
     error: new RichServerError(Status.INTERNAL, "internal gateway error", [errorInfo("INTERNAL", { model: failure.model })]),
@@ -155,6 +154,33 @@ function fromUpstream(error: UpstreamError, failure: FailureContext): MappedErro
   };
 }
 
+/** The pool could not place the call: no backend, model nowhere, or the gateway queue said no. */
+function fromAdmission(error: AdmissionError, failure: FailureContext): MappedError {
+  const metadata = { model: failure.model };
+  switch (error.kind) {
+    case "model_unavailable": // named as the caller wrote it, not by the pool's normalized key
+      return {
+        error: new RichServerError(Status.NOT_FOUND, `no backend has model '${failure.model}'`, [errorInfo(Reason.MODEL_NOT_FOUND, metadata)]),
+        reason: Reason.MODEL_NOT_FOUND,
+      };
+    case "no_endpoint":
+      return { error: new RichServerError(Status.UNAVAILABLE, error.message, [errorInfo(Reason.NO_BACKEND, metadata)]), reason: Reason.NO_BACKEND };
+    case "queue_full":
+    case "queue_timeout": {
+      const reason = error.kind === "queue_full" ? Reason.QUEUE_FULL : Reason.QUEUE_TIMEOUT;
+      const retryMs = error.retryAfterMs ?? DEFAULT_BUSY_RETRY_MS;
+      return {
+        error: new RichServerError(Status.RESOURCE_EXHAUSTED, error.message, [
+          errorInfo(reason, metadata),
+          RetryInfo.fromPartial({ retryDelay: msToDuration(retryMs) }),
+        ]),
+        reason,
+        retryPushbackMs: retryMs,
+      };
+    }
+  }
+}
+
 function errorInfo(reason: string, metadata: Record<string, string>): ErrorInfo {
   return ErrorInfo.fromPartial({ reason, domain: ERROR_DOMAIN, metadata });
 }
@@ -164,7 +190,8 @@ function backendOf(failure: FailureContext): Record<string, string> {
 }
 
 function msToDuration(ms: number): { seconds: number; nanos: number } {
-  return { seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 };
+  const whole = Math.round(ms);
+  return { seconds: Math.floor(whole / 1000), nanos: (whole % 1000) * 1e6 };
 }
 
 /**

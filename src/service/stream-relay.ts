@@ -1,6 +1,7 @@
 /**
  * Relays one Ollama NDJSON stream to a gRPC server stream, one message per
- * line. Contract:
+ * line (each attempt through withAttempts, which owns leases and retries).
+ * Contract:
  * - Nothing is yielded before Ollama's first chunk, so gRPC response headers
  *   are not sent and any failure up to then stays retryable by the caller.
  * - The call's signal goes to the HTTP request: a cancel or deadline destroys
@@ -9,27 +10,17 @@
  *   UPSTREAM_STREAM_INTERRUPTED, never with a clean end.
  * - The final message's usage also goes to trailing metadata.
  */
-import type { Metadata } from "nice-grpc";
 import type { OllamaStreamLine } from "../ollama/stream-reader.js";
 import type { OllamaMetrics } from "../ollama/types.js";
-import type { CallRecord } from "./call-record.js";
+import { withAttempts, type AttemptCall, type RetrySettings } from "./attempts.js";
 import type { Fleet } from "./fleet.js";
-import { noBackend, throwMapped } from "./status.js";
 
 /** One call to relay. */
-export interface RelayCall<TOut> {
+export interface RelayCall<TOut> extends AttemptCall {
   /** Ollama endpoint path, e.g. "/api/chat". */
   path: string;
   /** Request body (already mapped to Ollama's JSON). */
   body: object;
-  /** Requested model, for records and errors. */
-  model: string;
-  /** The call's signal (client cancel, deadline, gateway limits). */
-  signal: AbortSignal;
-  /** Filled in as the call progresses. */
-  record: CallRecord;
-  /** The call's trailing metadata. */
-  trailer: Metadata;
   /** Maps one Ollama line to the gRPC message; `backend` is the serving backend's name. */
   toMessage(line: OllamaStreamLine, backend: string): TOut;
 }
@@ -46,26 +37,26 @@ export const USAGE_TRAILERS = {
   evalDurationNs: "ollama-eval-duration-ns",
 } as const;
 
-/** Streams `call` from a backend picked in `fleet`. */
-export async function* relayStream<TOut>(fleet: Fleet, call: RelayCall<TOut>): AsyncGenerator<TOut, void, undefined> {
-  const { record, signal } = call;
-  record.model = call.model;
-  const picked = fleet.pick();
-  if (picked === undefined) throw noBackend(call.model);
-  const backend = picked.endpoint.name;
-  record.backend = backend;
-  try {
-    const { lines } = await picked.client.stream(call.path, call.body, signal);
+/** Streams `call` from a backend of `fleet`, retrying elsewhere only before the first message. */
+export function relayStream<TOut>(fleet: Fleet, retry: RetrySettings, call: RelayCall<TOut>): AsyncGenerator<TOut, void, undefined> {
+  call.record.model = call.model;
+  return withAttempts(fleet, retry, call, async function* attempt({ lease, client }, signal) {
+    const backend = lease.endpoint.name;
+    const { lines } = await client.stream(call.path, call.body, signal);
+    let learned: { model: string; loadMs?: number } | undefined;
     for await (const line of lines) {
-      if (line.done === true) recordFinal(line as OllamaMetrics & { done_reason?: string }, backend, call);
+      if (line.done === true) {
+        const final = line as OllamaMetrics & { done_reason?: string };
+        recordFinal(final, backend, call);
+        learned = { model: call.modelKey, ...(final.load_duration !== undefined && { loadMs: final.load_duration / 1e6 }) };
+      }
       const message = call.toMessage(line, backend);
-      if (record.chunksOut === 0) record.firstChunkAt = performance.now();
-      record.chunksOut += 1;
+      if (call.record.chunksOut === 0) call.record.firstChunkAt = performance.now();
+      call.record.chunksOut += 1;
       yield message;
     }
-  } catch (error) {
-    throwMapped(error, signal, { model: call.model, chunksSent: record.chunksOut, backend }, call);
-  }
+    return learned;
+  });
 }
 
 function recordFinal(final: OllamaMetrics & { done_reason?: string }, backend: string, call: RelayCall<unknown>): void {

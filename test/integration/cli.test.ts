@@ -97,7 +97,7 @@ it("sim + serve from the CLI: chat streams, a 300 ms deadline aborts the simulat
   const gatewayPort = await unusedPort();
   const sim = await start(["sim", "--listen", `127.0.0.1:${simPort}`, "--tokens-per-second", "200", "--tokens", "200"], /listening on/);
   const serve = await start(
-    ["serve", "--listen", `127.0.0.1:${gatewayPort}`, "--backend", `local=http://127.0.0.1:${simPort}`],
+    ["serve", "--listen", `127.0.0.1:${gatewayPort}`, "--backend", `local=http://127.0.0.1:${simPort}`, "--admin-listen", "127.0.0.1:0"],
     /gateway listening/,
   );
   const target = `127.0.0.1:${gatewayPort}`;

@@ -60,11 +60,23 @@ describe("validation (before any upstream call)", () => {
 });
 
 describe("Ollama HTTP errors before the first token", () => {
-  it("404 model not found -> NOT_FOUND / MODEL_NOT_FOUND", async () => {
+  it("a model no backend holds -> NOT_FOUND / MODEL_NOT_FOUND, without asking Ollama", async () => {
+    const before = fleet.sim.stats().started;
     const error = await caught(() => collect(fleet.client.chat({ model: "no-such-model", messages: user("hi") })));
     expectStatus(error, Status.NOT_FOUND);
-    expect((error as ClientError).details).toBe("model 'no-such-model' not found");
+    expect((error as ClientError).details).toBe("no backend has model 'no-such-model'");
+    expect(errorInfoOf(error)).toMatchObject({ reason: "MODEL_NOT_FOUND", domain: "ollama-grpc-gateway", metadata: { model: "no-such-model" } });
+    expect(fleet.sim.stats().started).toBe(before);
+  });
+
+  it("Ollama 404 (a stale catalogue) -> NOT_FOUND / MODEL_NOT_FOUND with Ollama's message", async () => {
+    fleet.sim.setFault("*", { status: 404, message: "model 'llama3.2' not found" });
+    const error = await caught(() => collect(fleet.client.chat({ model: "llama3.2", messages: user("hi") })));
+    expectStatus(error, Status.NOT_FOUND);
+    expect((error as ClientError).details).toBe("model 'llama3.2' not found");
     expect(errorInfoOf(error)).toMatchObject({ reason: "MODEL_NOT_FOUND", domain: "ollama-grpc-gateway", metadata: { backend: "b1", upstreamStatus: "404" } });
+    fleet.sim.setFault("*", undefined);
+    await fleet.gateway.fleet.poller.refresh(); // the 404 removed the model from b1's catalogue; learn it back
   });
 
   it("400 capability missing -> FAILED_PRECONDITION / MODEL_CAPABILITY_MISSING", async () => {

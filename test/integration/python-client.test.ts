@@ -61,7 +61,7 @@ it("streams Chat token by token from Python", async () => {
     has_optional_temperature: true,
     trailer_eval_count: "10",
   });
-  expect(fleet.sim.requests().at(-1)?.body).toMatchObject({ options: { temperature: 0.2, num_predict: 1000 } });
+  expect(fleet.sim.requests().filter((r) => r.path === "/api/chat").at(-1)?.body).toMatchObject({ options: { temperature: 0.2, num_predict: 1000 } });
 });
 
 it("a 300 ms deadline on a slow stream returns DEADLINE_EXCEEDED and aborts the simulator's request", async () => {

@@ -29,6 +29,7 @@ export interface TestGateway {
 export async function startTestGateway(backendUrls: string[], tune?: (config: Config) => void): Promise<TestGateway> {
   const config = loadConfig({ listen: "127.0.0.1:0", backends: backendUrls.map((url, i) => `b${i + 1}=${url}`), logLevel: "info" }, {});
   config.streams.drainTimeoutMs = 2_000;
+  config.admin.listen = ""; // tests that need it set "127.0.0.1:0"
   tune?.(config);
   const logs = createLogSink();
   const gateway = await startGateway(config, createLogger(config.log.level, logs));

@@ -10,7 +10,8 @@ import {
   type UpstreamError,
 } from "../../../src/ollama/errors.js";
 import { ShutdownReason, StreamDeadlineReason } from "../../../src/service/abort-reasons.js";
-import { ERROR_DOMAIN, Reason, invalidArgument, noBackend, toServerError, type FailureContext } from "../../../src/service/status.js";
+import { ERROR_DOMAIN, Reason, invalidArgument, toServerError, type FailureContext } from "../../../src/service/status.js";
+import { ModelUnavailableError, NoEndpointError, QueueFullError, QueueTimeoutError } from "../../../src/upstream/errors.js";
 
 const LIVE = new AbortController().signal;
 const FIRST_TRY: FailureContext = { model: "llama3.2", chunksSent: 0, backend: "gpu-1" };
@@ -169,12 +170,29 @@ describe("toServerError: other errors", () => {
   });
 
   it("returns a RichServerError unchanged", () => {
-    const error = noBackend("m");
+    const error = invalidArgument([{ field: "model", description: "required" }]);
     expect(toServerError(error, LIVE, FIRST_TRY).error).toBe(error);
   });
 });
 
-describe("invalidArgument and noBackend", () => {
+describe("admission errors from the pool", () => {
+  it.each([
+    { name: "no endpoint", error: new NoEndpointError("every backend was tried"), code: Status.UNAVAILABLE, reason: Reason.NO_BACKEND, retryMs: undefined },
+    { name: "model nowhere", error: new ModelUnavailableError("m"), code: Status.NOT_FOUND, reason: Reason.MODEL_NOT_FOUND, retryMs: undefined },
+    { name: "queue full", error: new QueueFullError("full", 1500), code: Status.RESOURCE_EXHAUSTED, reason: Reason.QUEUE_FULL, retryMs: 1500 },
+    { name: "queue timeout", error: new QueueTimeoutError("waited", 800), code: Status.RESOURCE_EXHAUSTED, reason: Reason.QUEUE_TIMEOUT, retryMs: 800 },
+  ])("$name -> $reason", ({ error, code, reason, retryMs }) => {
+    const mapped = toServerError(error, LIVE, FIRST_TRY);
+    const server = rich(mapped.error);
+    expect(server.code).toBe(code);
+    expect(mapped.reason).toBe(reason);
+    expect(errorInfo(server.extra)).toMatchObject({ reason, domain: ERROR_DOMAIN });
+    expect(mapped.retryPushbackMs).toBe(retryMs);
+    if (retryMs !== undefined) expect(retryInfo(server.extra)?.retryDelay).toMatchObject({ seconds: Math.floor(retryMs / 1000), nanos: (retryMs % 1000) * 1e6 });
+  });
+});
+
+describe("invalidArgument", () => {
   it("invalidArgument carries a BadRequest with every violation", () => {
     const violations = [
       { field: "model", description: "required" },
@@ -193,11 +211,5 @@ describe("invalidArgument and noBackend", () => {
         ],
       },
     ]);
-  });
-
-  it("noBackend is UNAVAILABLE NO_BACKEND", () => {
-    const error = noBackend("m");
-    expect(error.code).toBe(Status.UNAVAILABLE);
-    expect(errorInfo(error.extra)).toMatchObject({ reason: Reason.NO_BACKEND, domain: ERROR_DOMAIN, metadata: { model: "m" } });
   });
 });
