@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { packageFile, packageVersion } from "./common/package-files.js";
 import type { Config } from "./config/schema.js";
+import { settingsNeedingRestart } from "./config/watch.js";
 import { startAdminServer, type AdminServer } from "./server/admin-server.js";
 import { startGatewayServer, type GatewayServer } from "./server/grpc-server.js";
 import { createFleet, type FleetRuntime } from "./service/create-fleet.js";
@@ -19,6 +20,12 @@ export interface Gateway {
   readonly adminPort: number | undefined;
   readonly server: GatewayServer;
   readonly fleet: FleetRuntime;
+  /**
+   * Applies a reloaded configuration: the backend list changes at once (new
+   * endpoints join, removed ones drain, in-flight streams are untouched);
+   * returns the other settings that changed, which take effect on restart.
+   */
+  reload(config: Config): string[];
   /** Graceful stop (see GatewayServer.shutdown), then the admin endpoint, the fleet and its pools. Idempotent. */
   close(): Promise<void>;
 }
@@ -73,11 +80,19 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     "gateway listening",
   );
   let closing: Promise<void> | undefined;
+  let current = config;
   return {
     port: server.port,
     adminPort: admin?.port,
     server,
     fleet: runtime,
+    reload(next) {
+      const pending = settingsNeedingRestart(current, next);
+      runtime.setEndpoints(next.backends);
+      current = { ...current, backends: next.backends };
+      logger.info({ backends: next.backends.map((b) => `${b.name}=${b.url}`), needRestart: pending }, "configuration reloaded");
+      return pending;
+    },
     close() {
       closing ??= (async () => {
         await server.shutdown(config.streams.drainTimeoutMs);

@@ -37,7 +37,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const logger = createLogger("warn", process.stderr);
   try {
     for (const seed of [7, 8]) sims.push(await startSimulator({ tokensPerSecond: 25, firstTokenMs: 150, defaultLoadMs: 400, tokens: 40, seed }));
-    const config = loadConfig({ listen: "127.0.0.1:0", backends: sims.map((sim, i) => `sim-${i + 1}=${sim.url}`), logLevel: "warn" }, {});
+    const config = loadConfig(
+      { listen: "127.0.0.1:0", adminListen: "127.0.0.1:0", backends: sims.map((sim, i) => `sim-${i + 1}=${sim.url}`), logLevel: "warn" },
+      {},
+    );
     const gateway = await startGateway(config, logger);
     const target = `127.0.0.1:${gateway.port}`;
     try {
@@ -50,6 +53,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       if (code !== ExitCode.OK || !values.keep) return code;
       process.stderr.write(
         `\nThe gateway keeps running. Try:\n  grpcurl -plaintext ${target} list\n` +
+          `  ollama-grpc status --admin 127.0.0.1:${gateway.adminPort}\n` +
           `  grpcurl -plaintext -d '{"model":"llama3.2","messages":[{"role":"ROLE_USER","content":"hi"}]}' ${target} ollama.v1.OllamaService/Chat\n` +
           `Ctrl-C to stop.\n`,
       );

@@ -9,6 +9,7 @@ import { clientCommand } from "./client-commands.js";
 import { demoCommand } from "./demo-command.js";
 import { embedCommand } from "./embed-command.js";
 import { modelsCommand } from "./models-command.js";
+import { statusCommand } from "./status-command.js";
 import { psCommand } from "./ps-command.js";
 import { pullCommand } from "./pull-command.js";
 import { serveCommand } from "./serve-command.js";
@@ -29,6 +30,7 @@ Commands:
   show       show a model's details, capabilities, parameters and template
   embed      print embeddings of texts
   versions   print the gateway's and each backend's Ollama version
+  status     show the gateway's view of its backends (health, slots, models)
   pull       download a model on the backends, with live progress (management)
   rm         delete a model from the backends (management)
   cp         copy a model to a new name on the backends (management)
@@ -51,6 +53,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   show: showCommand,
   embed: embedCommand,
   versions: versionsCommand,
+  status: statusCommand,
   pull: pullCommand,
   rm: rmCommand,
   cp: cpCommand,

@@ -1,6 +1,7 @@
 /** `ollama-grpc serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits. */
 import { startGateway } from "../app.js";
 import { loadConfig } from "../config/load.js";
+import { watchConfigFile } from "../config/watch.js";
 import { DEFAULTS } from "../config/schema.js";
 import { createLogger } from "../observability/logger.js";
 import { ExitCode, parseCommandArgs } from "./usage.js";
@@ -24,7 +25,9 @@ Options:
   -h, --help                 show this help
 
 Precedence: flags > OLLAMA_GRPC_* environment > config file > defaults.
-SIGTERM or SIGINT drains in-flight streams, then exits 0; a second signal exits at once.`;
+SIGTERM or SIGINT drains in-flight streams, then exits 0; a second signal exits at once.
+The config file is watched: backend changes apply at once (removed backends drain);
+other changed settings are reported and take effect on restart.`;
 
 /** Runs the command; resolves with the exit code. */
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -44,7 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     console.log(SERVE_HELP);
     return ExitCode.OK;
   }
-  const config = loadConfig({
+  const overrides = {
     ...(values.config !== undefined && { config: values.config }),
     ...(values.listen !== undefined && { listen: values.listen }),
     ...(values.backend !== undefined && { backends: values.backend }),
@@ -54,13 +57,27 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ...(values["enable-management"] !== undefined && { enableManagement: values["enable-management"] }),
     ...(values.policy !== undefined && { policy: values.policy }),
     ...(values["admin-listen"] !== undefined && { adminListen: values["admin-listen"] }),
-  });
+  };
+  const config = loadConfig(overrides);
   if (values["print-config"]) {
     console.log(toYaml(config));
     return ExitCode.OK;
   }
   const logger = createLogger(config.log.level);
   const gateway = await startGateway(config, logger);
+  const file = overrides.config ?? process.env.OLLAMA_GRPC_CONFIG;
+  const watcher =
+    file === undefined || file === ""
+      ? undefined
+      : watchConfigFile(
+          file,
+          () => loadConfig(overrides),
+          (next) => {
+            const pending = gateway.reload(next);
+            if (pending.length > 0) logger.warn({ settings: pending }, "these settings changed in the file and take effect on restart");
+          },
+          (error) => logger.error({ err: error }, "configuration file changed but is invalid; keeping the running configuration"),
+        );
   return await new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -71,6 +88,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
         return;
       }
       logger.info({ signal }, "signal received: shutting down");
+      watcher?.close();
       gateway.close().then(
         () => resolve(ExitCode.OK),
         (error: unknown) => {

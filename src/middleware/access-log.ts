@@ -52,6 +52,7 @@ export function accessLogMiddleware(logger: Logger) {
         promptTokens: record.promptTokens,
         completionTokens: record.completionTokens,
         errorReason: record.errorReason,
+        retries: record.retries,
         peer: context.peer,
         requestId: firstString(context.metadata.get("x-request-id")),
       };

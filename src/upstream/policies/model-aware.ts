@@ -11,8 +11,10 @@
  *    the learned load time less the time already waited. Wait (queue) when
  *    that is cheaper: a resident copy
  *    with capacity soon is never thrashed out of memory elsewhere.
- * 3. Otherwise load it cold on the ready endpoint that disturbs least: idle
- *    first, then fewest resident models, then least loaded.
+ * 3. Otherwise load it cold: on the affinity key's owner among the ready
+ *    endpoints when there is a key (so the session stays there afterwards),
+ *    else on the ready endpoint that disturbs least: idle first, then fewest
+ *    resident models, then least loaded.
  */
 import type { CostModel, EndpointView, PickRequest, Policy, PolicyDecision, PolicyFactory } from "../types.js";
 import { rendezvousOwner } from "./rendezvous.js";
@@ -37,7 +39,10 @@ export function createModelAwarePolicy(costs: CostModel, random: () => number): 
         // Time already spent waiting counts against waiting longer, so a waiter eventually goes cold.
         if (waitMs <= costs.loadMs(model) - (request.waitedMs ?? 0)) return QUEUE;
       }
-      return pick(leastDisturbed(ready, random));
+      // With an affinity key the cold load goes to the key's owner among the ready endpoints: by the
+      // rendezvous subset property it stays the owner once the model is resident there too.
+      const owner = request.affinityKey === undefined ? undefined : rendezvousOwner(request.affinityKey, ready);
+      return pick(owner ?? leastDisturbed(ready, random));
     },
   };
 }
