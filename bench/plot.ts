@@ -40,19 +40,25 @@ function logPos(ms: number, from: number, to: number): number {
   return from + ((to - from) * (Math.log10(clamped) - Math.log10(MIN_MS))) / (Math.log10(MAX_MS) - Math.log10(MIN_MS));
 }
 
+/** A bar's value label. */
 function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return "FAIL";
-  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)}S`;
+  if (!Number.isFinite(ms)) return "NO ANSWER";
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} S`;
   return `${Math.round(ms)}`;
+}
+
+/** An axis label for a power of ten. */
+function formatTick(ms: number): string {
+  return ms >= 1_000 ? `${ms / 1_000} S` : `${ms}`;
 }
 
 /** Renders the chart. */
 export function renderPlot(series: readonly PlotSeries[], title: string, subtitle: string): Buffer {
-  const canvas = new Canvas(1280, 600);
+  const canvas = new Canvas(1280, 640);
   canvas.text(640, 16, title, BLACK, 3, "center");
   canvas.text(640, 48, subtitle, GREY, 2, "center");
-  drawBars(canvas, series, { left: 90, right: 600, top: 100, bottom: 500 });
-  drawCdf(canvas, series, { left: 730, right: 1250, top: 100, bottom: 500 });
+  drawBars(canvas, series, { left: 90, right: 600, top: 120, bottom: 520 });
+  drawCdf(canvas, series, { left: 730, right: 1250, top: 120, bottom: 520 });
   return canvas.toPng();
 }
 
@@ -72,12 +78,12 @@ function decadeAxis(canvas: Canvas, box: Box, vertical: boolean): void {
         const y = logPos(ms, box.bottom, box.top);
         if (k === 1) canvas.line(box.left, y, box.right, y, GRID);
         canvas.line(box.left - (k === 1 ? 6 : 3), y, box.left, y, GREY);
-        if (k === 1) canvas.text(box.left - 10, y - 7, formatMs(ms), BLACK, 2, "right");
+        if (k === 1) canvas.text(box.left - 10, y - 7, formatTick(ms), BLACK, 2, "right");
       } else {
         const x = logPos(ms, box.left, box.right);
         if (k === 1) canvas.line(x, box.top, x, box.bottom, GRID);
         canvas.line(x, box.bottom, x, box.bottom + (k === 1 ? 6 : 3), GREY);
-        if (k === 1) canvas.text(x, box.bottom + 12, formatMs(ms), BLACK, 2, "center");
+        if (k === 1) canvas.text(x, box.bottom + 12, formatTick(ms), BLACK, 2, "center");
       }
     }
   }
@@ -138,9 +144,14 @@ function drawCdf(canvas: Canvas, series: readonly PlotSeries[], box: Box): void 
       prevX = x;
       prevY = y;
     });
-    const ly = box.bottom + 60 + 0 * g;
-    const lx = box.left + g * 175;
+  });
+  // Legend under the axis title, one entry per policy.
+  let lx = box.left;
+  series.forEach((s, g) => {
+    const color = PALETTE[g % PALETTE.length]!;
+    const ly = box.bottom + 70;
     canvas.fillRect(lx, ly, 24, 6, color);
     canvas.text(lx + 30, ly - 4, s.policy, color, 2);
+    lx += 30 + Canvas.textWidth(s.policy, 2) + 30;
   });
 }

@@ -459,6 +459,7 @@ async function main(): Promise<number> {
       runs: { type: "string", default: "1" },
       policies: { type: "string", default: ALL_POLICIES.join(",") },
       "no-fail": { type: "boolean", default: false },
+      "sessions-per-second": { type: "string" },
       out: { type: "string", default: packageFile("bench/results") },
     },
   });
@@ -469,17 +470,20 @@ async function main(): Promise<number> {
     console.error("dist/ is missing: run `make build` (or `npx tsc -p tsconfig.build.json`) first");
     return 2;
   }
-  const sessions = generateWorkload(WORKLOAD, FLEET);
+  const rate = values["sessions-per-second"] === undefined ? WORKLOAD.sessionsPerSecond : Number(values["sessions-per-second"]);
+  if (!(rate > 0)) throw new Error(`--sessions-per-second: expected a positive number, got ${values["sessions-per-second"]}`);
+  const workload: WorkloadParams = { ...WORKLOAD, sessionsPerSecond: rate };
+  const sessions = generateWorkload(workload, FLEET);
   const shape = describeWorkload(sessions, FLEET);
   console.log(
-    `workload: seed ${WORKLOAD.seed}, ${shape.sessions} sessions, ${shape.turns} turns over ${WORKLOAD.arrivalWindowMs / 1000} s; ` +
+    `workload: seed ${workload.seed}, ${shape.sessions} sessions, ${shape.turns} turns over ${workload.arrivalWindowMs / 1000} s; ` +
       `fleet: ${FLEET.nodes.length} nodes, ${FLEET.models.length} models, ${FLEET.maxLoadedModels} resident per node; ${runs} run(s) per policy`,
   );
   const started = new Date();
   const byPolicy = new Map<string, PolicyRun[]>();
   for (let run = 1; run <= runs; run++) {
     for (const policy of policies) {
-      const result = await runPolicy(policy, sessions, WORKLOAD, FLEET);
+      const result = await runPolicy(policy, sessions, workload, FLEET);
       byPolicy.set(policy, [...(byPolicy.get(policy) ?? []), result]);
       const errors = Object.entries(result.errorsByKind).map(([k, n]) => `${k} ${n}`).join(", ");
       console.log(
@@ -498,14 +502,14 @@ async function main(): Promise<number> {
   mkdirSync(values.out, { recursive: true });
   const stamp = started.toISOString().replace(/[:]/g, "-").replace(/\.\d+Z$/, "Z");
   const base = join(values.out, `scheduling-${stamp}`);
-  const subtitle = `${FLEET.nodes.length} NODES, ${FLEET.models.length} MODELS (2 RESIDENT PER NODE), ${shape.sessions} SESSIONS / ${shape.turns} TURNS, SEED ${WORKLOAD.seed}${runs > 1 ? `, MEDIAN OF ${runs} RUNS` : ""}`;
+  const subtitle = `${FLEET.nodes.length} NODES, ${FLEET.models.length} MODELS (2 RESIDENT PER NODE), ${shape.sessions} SESSIONS / ${shape.turns} TURNS, SEED ${workload.seed}${runs > 1 ? `, MEDIAN OF ${runs} RUNS` : ""}`;
   writeFileSync(`${base}.png`, renderPlot(results, "SCHEDULING BENCHMARK: TIME TO FIRST TOKEN", subtitle));
   writeFileSync(
     `${base}.md`,
     [
       `# Scheduling benchmark, ${started.toISOString()}`,
       "",
-      `Workload: seed ${WORKLOAD.seed}, ${shape.sessions} sessions, ${shape.turns} turns planned. Fleet: ${FLEET.nodes.length} simulated nodes, ` +
+      `Workload: seed ${workload.seed}, ${shape.sessions} sessions, ${shape.turns} turns planned. Fleet: ${FLEET.nodes.length} simulated nodes, ` +
         `NUM_PARALLEL ${FLEET.nodes.map((n) => n.numParallel).join("/")}, ${FLEET.models.length} models (cold load ${FLEET.models.map((m) => m.loadMs / 1000).join("/")} s), ` +
         `${FLEET.maxLoadedModels} resident per node. See bench/README.md.`,
       "",
@@ -513,7 +517,7 @@ async function main(): Promise<number> {
       "",
       ...check.lines.map((l) => `- ${l}`),
       "",
-      `Turns not sent (session cut at ${(WORKLOAD.arrivalWindowMs + WORKLOAD.lastTurnGraceMs) / 1000} s): ${results.map((r) => `${r.policy} ${r.turnsNotSent}`).join(", ")}.`,
+      `Turns not sent (session cut at ${(workload.arrivalWindowMs + workload.lastTurnGraceMs) / 1000} s): ${results.map((r) => `${r.policy} ${r.turnsNotSent}`).join(", ")}.`,
       `Errors by kind: ${results.map((r) => `${r.policy} ${JSON.stringify(r.errorsByKind)}`).join(", ")}.`,
       "",
       `![TTFT per policy](${base.split("/").pop()}.png)`,
@@ -527,7 +531,7 @@ async function main(): Promise<number> {
         startedAt: started.toISOString(),
         runs,
         fleet: FLEET,
-        workload: { ...WORKLOAD, ...shape },
+        workload: { ...workload, ...shape },
         targets: { p90VsRoundRobin: TARGET_VS_ROUND_ROBIN, p90VsLeastRequest: TARGET_VS_LEAST_REQUEST, completions: "no fewer" },
         verdict: check,
         results: results.map(({ ttftMs, ...rest }) => ({ ...rest, ttftMsSorted: [...ttftMs].sort((a, b) => a - b).map((v) => Math.round(v * 10) / 10) })),

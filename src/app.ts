@@ -9,8 +9,11 @@ import { packageFile, packageVersion } from "./common/package-files.js";
 import type { Config } from "./config/schema.js";
 import { settingsNeedingRestart } from "./config/watch.js";
 import { startAdminServer, type AdminServer } from "./server/admin-server.js";
+import { FleetHealthPublisher } from "./server/fleet-health.js";
 import { startGatewayServer, type GatewayServer } from "./server/grpc-server.js";
 import { createFleet, type FleetRuntime } from "./service/create-fleet.js";
+import { createResolver } from "./service/discovery.js";
+import { systemClock } from "./upstream/types.js";
 import { createOllamaService } from "./service/ollama-service.js";
 
 /** A running gateway. */
@@ -35,13 +38,23 @@ const FIRST_CATALOGUE_WAIT_MS = 1_000;
 
 /** Starts a gateway for `config`. */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
-  const runtime = createFleet(config, {
+  const discovered = config.discovery.type !== "static";
+  // With DNS or xDS the fleet starts empty; calls wait (bounded by the queue) for the first answer.
+  const runtime = createFleet(discovered ? { ...config, backends: [] } : config, {
     connections: config.upstream.connections,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
     headersTimeoutMs: config.upstream.firstTokenTimeoutMs,
     bodyTimeoutMs: config.upstream.idleTimeoutMs,
     keepAliveTimeoutMs: config.upstream.keepAliveTimeoutMs,
     userAgent: `ollama-grpc-gateway/${packageVersion()}`,
+  });
+  const resolver = createResolver(config, systemClock);
+  resolver?.start({
+    onEndpoints: (endpoints) => {
+      logger.info({ discovery: config.discovery.type, endpoints: endpoints.map((e) => `${e.name}=${e.url}`) }, "endpoints discovered");
+      runtime.setEndpoints(endpoints);
+    },
+    onError: (error) => logger.warn({ discovery: config.discovery.type, err: error }, "endpoint discovery failed; keeping the last endpoints"),
   });
   const firstCatalogue = runtime.poller.start();
   await Promise.race([firstCatalogue, new Promise((resolve) => setTimeout(resolve, FIRST_CATALOGUE_WAIT_MS).unref())]);
@@ -59,6 +72,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   });
   let server: GatewayServer;
   let admin: AdminServer | undefined;
+  let stopHealth = (): void => {};
   try {
     server = await startGatewayServer({
       listen: config.listen,
@@ -68,10 +82,16 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       maxReceiveMessageBytes: config.limits.maxMessageBytes,
       descriptorSet: config.reflection ? readFileSync(packageFile("gen/descriptor.binpb")) : undefined,
     });
+    const fleetHealth = new FleetHealthPublisher(server.health);
+    const publish = () => fleetHealth.publish(runtime.fleet.pool.endpoints());
+    runtime.onChange(publish);
+    publish();
+    stopHealth = () => fleetHealth.stop();
     if (config.admin.listen !== "") {
       admin = await startAdminServer(config.admin.listen, () => ({ gateway: { version: packageVersion(), port: server.port }, ...runtime.status() }));
     }
   } catch (error) {
+    resolver?.stop();
     await runtime.close(true);
     throw error;
   }
@@ -88,13 +108,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     fleet: runtime,
     reload(next) {
       const pending = settingsNeedingRestart(current, next);
-      runtime.setEndpoints(next.backends);
+      if (!discovered) runtime.setEndpoints(next.backends); // with DNS or xDS the resolver owns the list
       current = { ...current, backends: next.backends };
       logger.info({ backends: next.backends.map((b) => `${b.name}=${b.url}`), needRestart: pending }, "configuration reloaded");
       return pending;
     },
     close() {
       closing ??= (async () => {
+        stopHealth(); // shutdown owns health from here: NOT_SERVING must not be flipped back
+        resolver?.stop();
         await server.shutdown(config.streams.drainTimeoutMs);
         await admin?.close();
         await runtime.close(true);

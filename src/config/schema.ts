@@ -38,6 +38,12 @@ export interface Config {
   queue: { maxLength: number; maxWaitMs: number };
   retry: { maxAttempts: number; baseBackoffMs: number; maxBackoffMs: number; budgetPercent: number; minRetries: number };
   admin: { listen: string };
+  discovery: {
+    type: "static" | "dns" | "xds";
+    dns: { name: string; port: number; scheme: "http" | "https"; minRefreshMs: number; maxRefreshMs: number };
+    xds: { server: string; cluster: string; nodeId: string };
+    endpointDefaults: { weight: number; priority: number; maxConcurrency: number; labels: Record<string, string> };
+  };
   upstream: {
     connections: number;
     connectTimeoutMs: number;
@@ -86,6 +92,12 @@ export const DEFAULTS = {
   queue: { max_length: 256, max_wait: "30s" },
   retry: { max_attempts: 3, base_backoff: "25ms", max_backoff: "1s", budget_percent: 20, min_retries: 3 },
   admin: { listen: "127.0.0.1:50052" },
+  discovery: {
+    type: "static",
+    dns: { name: "", port: 11434, scheme: "http", min_refresh: "5s", max_refresh: "60s" },
+    xds: { server: "", cluster: "", node_id: "ollama-grpc-gateway" },
+    endpoint_defaults: { weight: 1, priority: 0, max_concurrency: 1, labels: {} },
+  },
   upstream: { connections: 256, connect_timeout: "5s", first_token_timeout: "10m", idle_timeout: "5m", keep_alive_timeout: "60s", metadata_timeout: "5s" },
   streams: { max_stream_duration: "0", max_deadline: "24h", drain_timeout: "30s" },
   limits: { max_message_bytes: "64MiB", max_image_bytes: "20MiB", max_images: 16, max_embed_inputs: 256 },
@@ -111,7 +123,7 @@ export function validateConfig(raw: Raw): Config {
   const problems: string[] = [];
   const v = new Validator(problems);
   v.keys(raw, "", [
-    "listen", "backends", "balancing", "health_check", "outlier_detection", "catalogue", "queue", "retry", "admin",
+    "listen", "backends", "discovery", "balancing", "health_check", "outlier_detection", "catalogue", "queue", "retry", "admin",
     "upstream", "streams", "limits", "management", "reflection", "log",
   ]);
   const balancing = v.section(raw, "balancing", [
@@ -125,6 +137,11 @@ export function validateConfig(raw: Raw): Config {
   const queue = v.section(raw, "queue", ["max_length", "max_wait"]);
   const retry = v.section(raw, "retry", ["max_attempts", "base_backoff", "max_backoff", "budget_percent", "min_retries"]);
   const admin = v.section(raw, "admin", ["listen"]);
+  const discovery = v.section(raw, "discovery", ["type", "dns", "xds", "endpoint_defaults"]);
+  const dns = v.section(discovery, "dns", ["name", "port", "scheme", "min_refresh", "max_refresh"], "discovery.");
+  const xds = v.section(discovery, "xds", ["server", "cluster", "node_id"], "discovery.");
+  const defaults = v.section(discovery, "endpoint_defaults", ["weight", "priority", "max_concurrency", "labels"], "discovery.");
+  const discoveryType = v.oneOf(discovery.type, "discovery.type", ["static", "dns", "xds"] as const);
   const upstream = v.section(raw, "upstream", ["connections", "connect_timeout", "first_token_timeout", "idle_timeout", "keep_alive_timeout", "metadata_timeout"]);
   const streams = v.section(raw, "streams", ["max_stream_duration", "max_deadline", "drain_timeout"]);
   const limits = v.section(raw, "limits", ["max_message_bytes", "max_image_bytes", "max_images", "max_embed_inputs"]);
@@ -170,6 +187,27 @@ export function validateConfig(raw: Raw): Config {
       minRetries: v.int(retry.min_retries, "retry.min_retries", 0, 1_000),
     },
     admin: { listen: admin.listen === "" ? "" : v.hostPort(admin.listen, "admin.listen") },
+    discovery: {
+      type: discoveryType,
+      dns: {
+        name: discoveryType === "dns" ? v.text(dns.name, "discovery.dns.name") : String(dns.name ?? ""),
+        port: v.int(dns.port, "discovery.dns.port", 1, 65_535),
+        scheme: v.oneOf(dns.scheme, "discovery.dns.scheme", ["http", "https"] as const),
+        minRefreshMs: v.positiveDuration(dns.min_refresh, "discovery.dns.min_refresh"),
+        maxRefreshMs: v.positiveDuration(dns.max_refresh, "discovery.dns.max_refresh"),
+      },
+      xds: {
+        server: discoveryType === "xds" ? v.hostPort(xds.server, "discovery.xds.server") : String(xds.server ?? ""),
+        cluster: discoveryType === "xds" ? v.text(xds.cluster, "discovery.xds.cluster") : String(xds.cluster ?? ""),
+        nodeId: v.text(xds.node_id, "discovery.xds.node_id"),
+      },
+      endpointDefaults: {
+        weight: v.int(defaults.weight, "discovery.endpoint_defaults.weight", 1, 10_000),
+        priority: v.int(defaults.priority, "discovery.endpoint_defaults.priority", 0, 100),
+        maxConcurrency: v.int(defaults.max_concurrency, "discovery.endpoint_defaults.max_concurrency", 1, 10_000),
+        labels: v.labels(defaults.labels, "discovery.endpoint_defaults.labels"),
+      },
+    },
     upstream: {
       connections: v.int(upstream.connections, "upstream.connections", 1, 65_536),
       connectTimeoutMs: v.duration(upstream.connect_timeout, "upstream.connect_timeout"),
@@ -223,13 +261,13 @@ class Validator {
     }
   }
 
-  section(raw: Raw, name: string, allowed: readonly string[]): Raw {
+  section(raw: Raw, name: string, allowed: readonly string[], prefix = ""): Raw {
     const value = raw[name];
     if (!isObject(value)) {
-      this.#problems.push(`${name}: expected a mapping`);
+      this.#problems.push(`${prefix}${name}: expected a mapping`);
       return {};
     }
-    this.keys(value, `${name}.`, allowed);
+    this.keys(value, `${prefix}${name}.`, allowed);
     return value;
   }
 

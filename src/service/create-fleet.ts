@@ -28,6 +28,8 @@ export interface FleetRuntime {
   setEndpoints(endpoints: readonly EndpointSettings[]): void;
   /** JSON for the admin status page. */
   status(): Record<string, unknown>;
+  /** Subscribes to state changes (endpoints, health, ejection, catalogues). */
+  onChange(listener: () => void): void;
   /** Stops health checks, polling and timers, then closes the clients (waiting unless `force`). */
   close(force: boolean): Promise<void>;
 }
@@ -50,12 +52,16 @@ export function createFleet(config: Config, clientOptions: OllamaClientOptions, 
 
   let outlier: OutlierDetector | undefined;
   let health: HealthChecker | undefined;
+  const changeListeners: Array<() => void> = [];
   const pool = new UpstreamPool(endpoints, {
     policy,
     clock,
     costs,
     panicThresholdPercent: config.balancing.panicThresholdPercent,
     queue: config.queue,
+    onStateChange: () => {
+      for (const listener of changeListeners) listener();
+    },
     onOutcome(name, outcome) {
       outlier?.record(name, outcome);
       if (outcome === "local_failure") health?.checkNow(name); // notice a dead backend without waiting an interval
@@ -98,6 +104,9 @@ export function createFleet(config: Config, clientOptions: OllamaClientOptions, 
       health?.setEndpoints(names());
       outlier?.setEndpoints(names());
       void poller.refresh();
+    },
+    onChange(listener) {
+      changeListeners.push(listener);
     },
     status() {
       const base = pool.status();

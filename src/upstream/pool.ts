@@ -59,6 +59,8 @@ export interface PoolOptions {
   queue: { maxLength: number; maxWaitMs: number };
   /** Called on every released attempt (outlier detection subscribes). */
   onOutcome?(endpoint: string, outcome: AttemptOutcome): void;
+  /** Called after endpoints, health, ejection or catalogues changed (not on slot use). */
+  onStateChange?(): void;
 }
 
 interface EndpointState {
@@ -131,6 +133,7 @@ export class UpstreamPool {
         state.draining = false;
       }
     }
+    this.#options.onStateChange?.();
     this.#examineQueue();
   }
 
@@ -334,8 +337,10 @@ export class UpstreamPool {
 
   /** The endpoints that may serve `request` (see the file comment), or the reason there are none. */
   #candidates(request: AcquireRequest): EndpointView[] | Error {
+    // Before a resolver's first answer there is nothing yet: wait for it (bounded by the queue's max wait).
+    if (this.#states.size === 0) return [];
     const open = [...this.#states.values()].filter((s) => !s.draining && !request.exclude.has(s.config.name));
-    if (open.length === 0) return new NoEndpointError(request.exclude.size > 0 ? "every backend was tried" : "no backend configured");
+    if (open.length === 0) return new NoEndpointError(request.exclude.size > 0 ? "every backend was tried" : "every backend is draining");
     let pool = open;
     if (request.model !== undefined) {
       const model = request.model;
@@ -381,6 +386,7 @@ export class UpstreamPool {
     const state = this.#states.get(name);
     if (state === undefined) return;
     change(state);
+    this.#options.onStateChange?.();
     this.#examineQueue();
   }
 

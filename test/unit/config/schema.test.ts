@@ -38,6 +38,12 @@ const DEFAULT_CONFIG: Config = {
   queue: { maxLength: 256, maxWaitMs: 30_000 },
   retry: { maxAttempts: 3, baseBackoffMs: 25, maxBackoffMs: 1_000, budgetPercent: 20, minRetries: 3 },
   admin: { listen: "127.0.0.1:50052" },
+  discovery: {
+    type: "static",
+    dns: { name: "", port: 11434, scheme: "http", minRefreshMs: 5_000, maxRefreshMs: 60_000 },
+    xds: { server: "", cluster: "", nodeId: "ollama-grpc-gateway" },
+    endpointDefaults: { weight: 1, priority: 0, maxConcurrency: 1, labels: {} },
+  },
   upstream: {
     connections: 256,
     connectTimeoutMs: 5_000,
@@ -100,6 +106,9 @@ describe("validateConfig", () => {
     { name: "health interval 0", raw: { health_check: section("health_check", { interval: "0" }) }, fields: ["health_check.interval"] },
     { name: "max ejection below base", raw: { outlier_detection: section("outlier_detection", { base_ejection_time: "1m", max_ejection_time: "30s" }) }, fields: ["outlier_detection.max_ejection_time"] },
     { name: "retry attempts 0", raw: { retry: section("retry", { max_attempts: 0 }) }, fields: ["retry.max_attempts"] },
+    { name: "dns discovery without a name", raw: { discovery: section("discovery", { type: "dns" }) }, fields: ["discovery.dns.name"] },
+    { name: "xds discovery without server and cluster", raw: { discovery: section("discovery", { type: "xds" }) }, fields: ["discovery.xds.server", "discovery.xds.cluster"] },
+    { name: "unknown discovery type", raw: { discovery: section("discovery", { type: "consul" }) }, fields: ["discovery.type"] },
     { name: "unknown top-level key upstrem", raw: { upstrem: { connections: 4 } }, fields: ["upstrem"] },
     { name: "unknown key streams.max_stream_durration", raw: { streams: section("streams", { max_stream_durration: "1m" }) }, fields: ["streams.max_stream_durration"] },
     { name: 'duration "5 minutes"', raw: { upstream: section("upstream", { connect_timeout: "5 minutes" }) }, fields: ["upstream.connect_timeout"] },
