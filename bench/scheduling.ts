@@ -156,7 +156,8 @@ interface Gateway {
   dir: string;
 }
 
-async function startGateway(policy: string, fleet: Fleet): Promise<Gateway> {
+async function startGateway(policy: string, fleet: Fleet, spec: FleetSpec): Promise<Gateway> {
+  const preloaded = new Map(spec.nodes.map((n) => [n.name, n.preloaded.length]));
   const port = await unusedPort();
   const adminPort = await unusedPort();
   const dir = mkdtempSync(join(tmpdir(), "bench-scheduling-"));
@@ -181,7 +182,8 @@ async function startGateway(policy: string, fleet: Fleet): Promise<Gateway> {
     try {
       const status = (await (await fetch(`${adminUrl}/status`)).json()) as { pool?: { endpoints?: Array<{ models: unknown; loaded: string[] }> } };
       const endpoints = findEndpoints(status);
-      if (endpoints.length === fleet.nodes.length && endpoints.every((e) => e.models !== null && e.loaded.length > 0)) break;
+      const known = (e: (typeof endpoints)[number]): boolean => e.models !== null && e.loaded.length >= (preloaded.get(e.name ?? "") ?? 0);
+      if (endpoints.length === fleet.nodes.length && endpoints.every(known)) break;
     } catch {
       // not up yet
     }
@@ -296,7 +298,7 @@ async function runPolicy(policy: string, sessions: readonly Session[], params: W
   const fleet = await startFleet(spec);
   let gateway: Gateway | undefined;
   try {
-    gateway = await startGateway(policy, fleet);
+    gateway = await startGateway(policy, fleet, spec);
     const { records, notSent, durationMs } = await replay(gateway.channel, sessions, params);
     const gatewayStatus = (await (await fetch(`${gateway.adminUrl}/status`)).json()) as unknown;
     const nodes = await fleet.report();
@@ -460,6 +462,7 @@ async function main(): Promise<number> {
       policies: { type: "string", default: ALL_POLICIES.join(",") },
       "no-fail": { type: "boolean", default: false },
       "sessions-per-second": { type: "string" },
+      start: { type: "string", default: "preloaded" },
       out: { type: "string", default: packageFile("bench/results") },
     },
   });
@@ -473,17 +476,20 @@ async function main(): Promise<number> {
   const rate = values["sessions-per-second"] === undefined ? WORKLOAD.sessionsPerSecond : Number(values["sessions-per-second"]);
   if (!(rate > 0)) throw new Error(`--sessions-per-second: expected a positive number, got ${values["sessions-per-second"]}`);
   const workload: WorkloadParams = { ...WORKLOAD, sessionsPerSecond: rate };
-  const sessions = generateWorkload(workload, FLEET);
-  const shape = describeWorkload(sessions, FLEET);
+  if (values.start !== "preloaded" && values.start !== "cold") throw new Error(`--start: expected preloaded or cold, got ${values.start}`);
+  // --start cold: nothing resident at the start (a variant; the default and the target use the preloaded fleet).
+  const fleetSpec: FleetSpec = values.start === "cold" ? { ...FLEET, nodes: FLEET.nodes.map((n) => ({ ...n, preloaded: [] })) } : FLEET;
+  const sessions = generateWorkload(workload, fleetSpec);
+  const shape = describeWorkload(sessions, fleetSpec);
   console.log(
     `workload: seed ${workload.seed}, ${shape.sessions} sessions, ${shape.turns} turns over ${workload.arrivalWindowMs / 1000} s; ` +
-      `fleet: ${FLEET.nodes.length} nodes, ${FLEET.models.length} models, ${FLEET.maxLoadedModels} resident per node; ${runs} run(s) per policy`,
+      `fleet: ${fleetSpec.nodes.length} nodes, ${fleetSpec.models.length} models, ${fleetSpec.maxLoadedModels} resident per node; ${runs} run(s) per policy`,
   );
   const started = new Date();
   const byPolicy = new Map<string, PolicyRun[]>();
   for (let run = 1; run <= runs; run++) {
     for (const policy of policies) {
-      const result = await runPolicy(policy, sessions, workload, FLEET);
+      const result = await runPolicy(policy, sessions, workload, fleetSpec);
       byPolicy.set(policy, [...(byPolicy.get(policy) ?? []), result]);
       const errors = Object.entries(result.errorsByKind).map(([k, n]) => `${k} ${n}`).join(", ");
       console.log(
@@ -502,16 +508,16 @@ async function main(): Promise<number> {
   mkdirSync(values.out, { recursive: true });
   const stamp = started.toISOString().replace(/[:]/g, "-").replace(/\.\d+Z$/, "Z");
   const base = join(values.out, `scheduling-${stamp}`);
-  const subtitle = `${FLEET.nodes.length} NODES, ${FLEET.models.length} MODELS (2 RESIDENT PER NODE), ${shape.sessions} SESSIONS / ${shape.turns} TURNS, SEED ${workload.seed}${runs > 1 ? `, MEDIAN OF ${runs} RUNS` : ""}`;
+  const subtitle = `${fleetSpec.nodes.length} NODES, ${fleetSpec.models.length} MODELS (2 RESIDENT PER NODE), ${shape.sessions} SESSIONS / ${shape.turns} TURNS, SEED ${workload.seed}${runs > 1 ? `, MEDIAN OF ${runs} RUNS` : ""}`;
   writeFileSync(`${base}.png`, renderPlot(results, "SCHEDULING BENCHMARK: TIME TO FIRST TOKEN", subtitle));
   writeFileSync(
     `${base}.md`,
     [
       `# Scheduling benchmark, ${started.toISOString()}`,
       "",
-      `Workload: seed ${workload.seed}, ${shape.sessions} sessions, ${shape.turns} turns planned. Fleet: ${FLEET.nodes.length} simulated nodes, ` +
-        `NUM_PARALLEL ${FLEET.nodes.map((n) => n.numParallel).join("/")}, ${FLEET.models.length} models (cold load ${FLEET.models.map((m) => m.loadMs / 1000).join("/")} s), ` +
-        `${FLEET.maxLoadedModels} resident per node. See bench/README.md.`,
+      `Workload: seed ${workload.seed}, ${shape.sessions} sessions, ${shape.turns} turns planned. Fleet: ${fleetSpec.nodes.length} simulated nodes, ` +
+        `NUM_PARALLEL ${fleetSpec.nodes.map((n) => n.numParallel).join("/")}, ${fleetSpec.models.length} models (cold load ${fleetSpec.models.map((m) => m.loadMs / 1000).join("/")} s), ` +
+        `${fleetSpec.maxLoadedModels} resident per node. See bench/README.md.`,
       "",
       markdown,
       "",
@@ -530,7 +536,7 @@ async function main(): Promise<number> {
       jsonSafe({
         startedAt: started.toISOString(),
         runs,
-        fleet: FLEET,
+        fleet: fleetSpec,
         workload: { ...workload, ...shape },
         targets: { p90VsRoundRobin: TARGET_VS_ROUND_ROBIN, p90VsLeastRequest: TARGET_VS_LEAST_REQUEST, completions: "no fewer" },
         verdict: check,

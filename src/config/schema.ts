@@ -33,6 +33,9 @@ export interface Config {
     baseEjectionMs: number;
     maxEjectionMs: number;
     maxEjectionPercent: number;
+    intervalMs: number;
+    successRate: { enabled: boolean; minimumHosts: number; requestVolume: number; stdevFactor: number };
+    failurePercentage: { enabled: boolean; minimumHosts: number; requestVolume: number; threshold: number };
   };
   catalogue: { refreshIntervalMs: number };
   queue: { maxLength: number; maxWaitMs: number };
@@ -87,7 +90,16 @@ export const DEFAULTS = {
     service_time_estimate: "5s",
   },
   health_check: { enabled: true, interval: "5s", timeout: "2s", jitter: 0.1, unhealthy_threshold: 2, healthy_threshold: 2 },
-  outlier_detection: { consecutive_local_failures: 5, consecutive_5xx: 5, base_ejection_time: "30s", max_ejection_time: "5m", max_ejection_percent: 50 },
+  outlier_detection: {
+    consecutive_local_failures: 5,
+    consecutive_5xx: 5,
+    base_ejection_time: "30s",
+    max_ejection_time: "5m",
+    max_ejection_percent: 50,
+    interval: "10s",
+    success_rate: { enabled: true, minimum_hosts: 3, request_volume: 20, stdev_factor: 1900 },
+    failure_percentage: { enabled: true, minimum_hosts: 2, request_volume: 20, threshold: 85 },
+  },
   catalogue: { refresh_interval: "10s" },
   queue: { max_length: 256, max_wait: "30s" },
   retry: { max_attempts: 3, base_backoff: "25ms", max_backoff: "1s", budget_percent: 20, min_retries: 3 },
@@ -132,7 +144,10 @@ export function validateConfig(raw: Raw): Config {
   const health = v.section(raw, "health_check", ["enabled", "interval", "timeout", "jitter", "unhealthy_threshold", "healthy_threshold"]);
   const outlier = v.section(raw, "outlier_detection", [
     "consecutive_local_failures", "consecutive_5xx", "base_ejection_time", "max_ejection_time", "max_ejection_percent",
+    "interval", "success_rate", "failure_percentage",
   ]);
+  const successRate = v.section(outlier, "success_rate", ["enabled", "minimum_hosts", "request_volume", "stdev_factor"], "outlier_detection.");
+  const failurePercentage = v.section(outlier, "failure_percentage", ["enabled", "minimum_hosts", "request_volume", "threshold"], "outlier_detection.");
   const catalogue = v.section(raw, "catalogue", ["refresh_interval"]);
   const queue = v.section(raw, "queue", ["max_length", "max_wait"]);
   const retry = v.section(raw, "retry", ["max_attempts", "base_backoff", "max_backoff", "budget_percent", "min_retries"]);
@@ -173,6 +188,19 @@ export function validateConfig(raw: Raw): Config {
       baseEjectionMs: v.positiveDuration(outlier.base_ejection_time, "outlier_detection.base_ejection_time"),
       maxEjectionMs: v.positiveDuration(outlier.max_ejection_time, "outlier_detection.max_ejection_time"),
       maxEjectionPercent: v.int(outlier.max_ejection_percent, "outlier_detection.max_ejection_percent", 0, 100),
+      intervalMs: v.positiveDuration(outlier.interval, "outlier_detection.interval"),
+      successRate: {
+        enabled: v.bool(successRate.enabled, "outlier_detection.success_rate.enabled"),
+        minimumHosts: v.int(successRate.minimum_hosts, "outlier_detection.success_rate.minimum_hosts", 2, 10_000),
+        requestVolume: v.int(successRate.request_volume, "outlier_detection.success_rate.request_volume", 1, 1_000_000),
+        stdevFactor: v.int(successRate.stdev_factor, "outlier_detection.success_rate.stdev_factor", 1, 100_000),
+      },
+      failurePercentage: {
+        enabled: v.bool(failurePercentage.enabled, "outlier_detection.failure_percentage.enabled"),
+        minimumHosts: v.int(failurePercentage.minimum_hosts, "outlier_detection.failure_percentage.minimum_hosts", 1, 10_000),
+        requestVolume: v.int(failurePercentage.request_volume, "outlier_detection.failure_percentage.request_volume", 1, 1_000_000),
+        threshold: v.int(failurePercentage.threshold, "outlier_detection.failure_percentage.threshold", 1, 100),
+      },
     },
     catalogue: { refreshIntervalMs: v.positiveDuration(catalogue.refresh_interval, "catalogue.refresh_interval") },
     queue: {

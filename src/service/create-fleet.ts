@@ -12,6 +12,7 @@ import { OllamaClient, type OllamaClientOptions } from "../ollama/client.js";
 import { LearnedCosts } from "../upstream/cost-model.js";
 import { HealthChecker } from "../upstream/health-checker.js";
 import { OutlierDetector } from "../upstream/outlier-detector.js";
+import { SuccessRateDetector } from "../upstream/success-rate-detector.js";
 import { modelAwarePolicyFactory } from "../upstream/policies/model-aware.js";
 import { createPolicyRegistry } from "../upstream/policies/registry.js";
 import { UpstreamPool } from "../upstream/pool.js";
@@ -51,6 +52,7 @@ export function createFleet(config: Config, clientOptions: OllamaClientOptions, 
   const endpoints = config.backends.map(toEndpointConfig);
 
   let outlier: OutlierDetector | undefined;
+  let statistics: SuccessRateDetector | undefined;
   let health: HealthChecker | undefined;
   const changeListeners: Array<() => void> = [];
   const pool = new UpstreamPool(endpoints, {
@@ -64,6 +66,7 @@ export function createFleet(config: Config, clientOptions: OllamaClientOptions, 
     },
     onOutcome(name, outcome) {
       outlier?.record(name, outcome);
+      statistics?.record(name, outcome);
       if (outcome === "local_failure") health?.checkNow(name); // notice a dead backend without waiting an interval
     },
   });
@@ -72,6 +75,16 @@ export function createFleet(config: Config, clientOptions: OllamaClientOptions, 
     config: config.outlierDetection,
     onEject: (name) => pool.setEjected(name, true),
     onUneject: (name) => pool.setEjected(name, false),
+  });
+  const od = config.outlierDetection;
+  statistics = new SuccessRateDetector({
+    clock,
+    config: {
+      intervalMs: od.intervalMs,
+      ...(od.successRate.enabled && { successRate: od.successRate }),
+      ...(od.failurePercentage.enabled && { failurePercentage: od.failurePercentage }),
+    },
+    eject: (name) => outlier?.eject(name),
   });
   const budget = new RetryBudget(config.retry.budgetPercent, config.retry.minRetries);
   const fleet = new Fleet(pool, endpoints, (endpoint) => new OllamaClient(endpoint.name, endpoint.url, clientOptions), budget);
@@ -119,6 +132,7 @@ export function createFleet(config: Config, clientOptions: OllamaClientOptions, 
     async close(force) {
       health?.stop();
       outlier?.stop();
+      statistics?.stop();
       poller.stop();
       await fleet.close(force);
     },

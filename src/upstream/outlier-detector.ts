@@ -185,6 +185,19 @@ export class OutlierDetector {
     }
   }
 
+  /**
+   * Ejects `name` on another detector's finding (e.g. success-rate
+   * statistics), under the same multiplier, cap and timers as the
+   * consecutive-failure rules. Returns whether it is ejected afterwards
+   * (false when untracked, stopped, or refused by the cap).
+   */
+  eject(name: string): boolean {
+    const state = this.#stopped ? undefined : this.#endpoints.get(name);
+    if (!state) return false;
+    if (!state.ejection) this.#eject(name, state);
+    return state.ejection !== undefined;
+  }
+
   /** Whether `name` is ejected now (false for names not tracked). */
   isEjected(name: string): boolean {
     return this.#endpoints.get(name)?.ejection !== undefined;

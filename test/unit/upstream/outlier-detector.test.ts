@@ -362,3 +362,26 @@ describe("FakeClock", () => {
     expect(mulberry32(2)()).not.toBe(xs[0]);
   });
 });
+
+describe("eject() on another detector's finding", () => {
+  it("ejects under the same cap and timers, once", () => {
+    const clock = new FakeClock();
+    const events: string[] = [];
+    const detector = new OutlierDetector({
+      clock,
+      config: { consecutiveLocalFailures: 5, consecutive5xx: 5, baseEjectionMs: 1_000, maxEjectionMs: 10_000, maxEjectionPercent: 50 },
+      onEject: (name, until) => events.push(`eject ${name} until ${until}`),
+      onUneject: (name) => events.push(`uneject ${name}`),
+    });
+    detector.setEndpoints(["a", "b", "c", "d"]);
+    const until = clock.now() + 1_000;
+    expect(detector.eject("a")).toBe(true);
+    expect(detector.eject("a")).toBe(true); // already ejected: no second event
+    expect(detector.eject("b")).toBe(true);
+    expect(detector.eject("c")).toBe(false); // 50% of 4: at most two ejected
+    expect(detector.eject("zz")).toBe(false);
+    clock.advance(1_000);
+    expect(events).toEqual([`eject a until ${until}`, `eject b until ${until}`, "uneject a", "uneject b"]);
+    detector.stop();
+  });
+});
