@@ -11,10 +11,10 @@ BUF := ./node_modules/.bin/buf
 APT_PACKAGES := python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help deps deps-node deps-apt gen gen-check breaking build typecheck test demo run sim clean
+.PHONY: help deps deps-node deps-apt gen gen-check breaking build typecheck test demo run sim bench-scheduling bench-quick clean
 
 help:
-	@echo "make demo | test | deps | gen | gen-check | breaking | build | typecheck | run | sim | clean"
+	@echo "make demo | test | deps | gen | gen-check | breaking | build | typecheck | run | sim | bench-scheduling | bench-quick | clean"
 
 deps: deps-node deps-apt
 
@@ -69,6 +69,14 @@ run: deps-node build
 
 sim: deps-node build
 	node bin/ollama-grpc.js sim $(ARGS)
+
+# Scheduling benchmark: 8 simulated nodes, round_robin vs least_request vs ollama (~2.5 min; RUNS=3 for medians).
+bench-scheduling: deps-node build
+	node --import tsx bench/scheduling.ts $(if $(RUNS),--runs $(RUNS),)
+
+# Smoke measurement of the bridge: TTFT overhead, relay cost, cancel latency.
+bench-quick: deps-node build
+	node --import tsx bench/quick.ts
 
 clean:
 	rm -rf dist .vitest-results.json node_modules/.deps-stamp

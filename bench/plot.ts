@@ -93,7 +93,7 @@ function drawBars(canvas: Canvas, series: readonly PlotSeries[], box: Box): void
   decadeAxis(canvas, box, true);
   canvas.line(box.left, box.top, box.left, box.bottom, BLACK, 2);
   canvas.line(box.left, box.bottom, box.right, box.bottom, BLACK, 2);
-  canvas.textVertical(box.left - 80, (box.top + box.bottom) / 2, "TTFT MS (LOG)", BLACK, 2);
+  canvas.textVertical(box.left - 80, (box.top + box.bottom) / 2, "TTFT (LOG SCALE)", BLACK, 2);
   canvas.text((box.left + box.right) / 2, box.top - 30, "TTFT P50 / P90 / P99", BLACK, 2, "center");
   const groupWidth = (box.right - box.left) / Math.max(1, series.length);
   const barWidth = Math.min(44, (groupWidth - 30) / 3);
@@ -128,7 +128,7 @@ function drawCdf(canvas: Canvas, series: readonly PlotSeries[], box: Box): void 
   canvas.line(box.left, box.top, box.left, box.bottom, BLACK, 2);
   canvas.line(box.left, box.bottom, box.right, box.bottom, BLACK, 2);
   canvas.text((box.left + box.right) / 2, box.top - 30, "SHARE OF REQUESTS WITH TTFT <= X", BLACK, 2, "center");
-  canvas.text((box.left + box.right) / 2, box.bottom + 34, "TTFT MS (LOG)", BLACK, 2, "center");
+  canvas.text((box.left + box.right) / 2, box.bottom + 34, "TTFT (LOG SCALE)", BLACK, 2, "center");
   series.forEach((s, g) => {
     const color = PALETTE[g % PALETTE.length]!;
     const sorted = [...s.ttftMs].sort((a, b) => a - b);

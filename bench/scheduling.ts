@@ -4,6 +4,11 @@
  * (round_robin, least_request, ollama), side by side.
  *
  *   make build && node --import tsx bench/scheduling.ts [--runs N] [--policies a,b,c] [--no-fail]
+ *       [--sessions-per-second X] [--start preloaded|cold] [--out DIR]
+ *
+ * --sessions-per-second overrides the workload's arrival rate and --start cold
+ * starts with nothing resident (variants for investigation; the target is
+ * defined on the defaults). --no-fail exits 0 even when the target is missed.
  *
  * Per policy: a fresh fleet process (bench/sim-fleet.ts: 8 simulators,
  * identical preloaded residency), a fresh gateway process with that policy,
@@ -19,8 +24,8 @@
  * at least 10x better than round_robin and 3x better than least_request,
  * with no fewer completed requests than either.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -91,6 +96,8 @@ interface PolicyRun {
   perNode: Array<{ name: string; numParallel: number; requests: number; coldLoads: number; loadsByModel: Record<string, number>; residentAtEnd: string[] }>;
   gatewayStatus: unknown;
   ttftMs: number[];
+  /** Every request (of the run whose p90 is the median, with --runs). */
+  records: RequestRecord[];
 }
 
 // ---------------------------------------------------------------- processes
@@ -134,9 +141,15 @@ async function startFleet(spec: FleetSpec): Promise<Fleet> {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const out = lines(child);
-  const first = await withTimeout(out.next(), 20_000, "sim-fleet start");
-  if (first.done === true) throw new Error("sim-fleet exited before it was ready");
-  const ready = JSON.parse(first.value) as { ready: boolean; nodes: Fleet["nodes"] };
+  let ready: { ready: boolean; nodes: Fleet["nodes"] };
+  try {
+    const first = await withTimeout(out.next(), 20_000, "sim-fleet start");
+    if (first.done === true) throw new Error("sim-fleet exited before it was ready");
+    ready = JSON.parse(first.value) as typeof ready;
+  } catch (error) {
+    await stop(child);
+    throw error;
+  }
   return {
     child,
     nodes: ready.nodes,
@@ -174,21 +187,27 @@ async function startGateway(policy: string, fleet: Fleet, spec: FleetSpec): Prom
   writeFileSync(file, toYaml(config));
   const child = spawn(process.execPath, [packageFile("bin/ollama-grpc.js"), "serve", "--config", file], { stdio: ["ignore", "inherit", "inherit"] });
   const channel = createChannel(`127.0.0.1:${port}`);
-  await waitForChannelReady(channel, new Date(Date.now() + 15_000));
   const adminUrl = `http://127.0.0.1:${adminPort}`;
-  // Start only once the gateway knows every node's catalogue (what is installed and resident).
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    try {
-      const status = (await (await fetch(`${adminUrl}/status`)).json()) as { pool?: { endpoints?: Array<{ models: unknown; loaded: string[] }> } };
-      const endpoints = findEndpoints(status);
-      const known = (e: (typeof endpoints)[number]): boolean => e.models !== null && e.loaded.length >= (preloaded.get(e.name ?? "") ?? 0);
-      if (endpoints.length === fleet.nodes.length && endpoints.every(known)) break;
-    } catch {
-      // not up yet
+  try {
+    await waitForChannelReady(channel, new Date(Date.now() + 15_000));
+    // Start only once the gateway knows every node's catalogue (what is installed and resident).
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        const endpoints = findEndpoints((await (await fetch(`${adminUrl}/status`)).json()) as unknown);
+        const known = (e: (typeof endpoints)[number]): boolean => e.models !== null && e.loaded.length >= (preloaded.get(e.name ?? "") ?? 0);
+        if (endpoints.length === fleet.nodes.length && endpoints.every(known)) break;
+      } catch {
+        // not up yet
+      }
+      if (Date.now() > deadline) throw new Error("gateway: the catalogue of every node was not known within 10 s");
+      await sleep(50);
     }
-    if (Date.now() > deadline) throw new Error("gateway: the catalogue of every node was not known within 10 s");
-    await sleep(50);
+  } catch (error) {
+    channel.close();
+    await stop(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
   return { child, channel, adminUrl, dir };
 }
@@ -346,6 +365,7 @@ async function runPolicy(policy: string, sessions: readonly Session[], params: W
       })),
       gatewayStatus,
       ttftMs: ttft,
+      records,
     };
   } finally {
     if (gateway !== undefined) {
@@ -363,6 +383,7 @@ function combine(runs: readonly PolicyRun[]): PolicyRun {
   const first = runs[0]!;
   if (runs.length === 1) return first;
   const m = (pick: (r: PolicyRun) => number): number => median(runs.map(pick));
+  const representative = [...runs].sort((a, b) => a.p90 - b.p90)[Math.floor(runs.length / 2)]!;
   const errorKinds = new Set(runs.flatMap((r) => Object.keys(r.errorsByKind)));
   return {
     ...first,
@@ -381,8 +402,11 @@ function combine(runs: readonly PolicyRun[]): PolicyRun {
     sessionStickiness: m((r) => r.sessionStickiness),
     maxLagMs: Math.max(...runs.map((r) => r.maxLagMs)),
     durationMs: m((r) => r.durationMs),
-    // The run whose p90 is the median stands for the distribution and the per-node detail.
-    ttftMs: [...runs].sort((a, b) => a.p90 - b.p90)[Math.floor(runs.length / 2)]!.ttftMs,
+    // The run whose p90 is the median stands for the distribution and the per-request detail.
+    ttftMs: representative.ttftMs,
+    records: representative.records,
+    perNode: representative.perNode,
+    gatewayStatus: representative.gatewayStatus,
   };
 }
 
@@ -441,12 +465,32 @@ function verdict(results: readonly PolicyRun[]): Verdict {
     const achieved = other.p90 / ollama.p90;
     const ok = achieved >= factor;
     met &&= ok;
-    out.push(`${ok ? "MET " : "MISSED"}: ollama p90 TTFT ${ms(ollama.p90)} ms vs ${name} ${ms(other.p90)} ms = ${Number.isFinite(achieved) ? achieved.toFixed(1) : "inf"}x better (target >= ${factor}x)`);
+    out.push(`${ok ? "met" : "MISSED"}: ollama p90 TTFT ${ms(ollama.p90)} ms vs ${name} ${ms(other.p90)} ms = ${Number.isFinite(achieved) ? achieved.toFixed(1) : "inf"}x better (target >= ${factor}x)`);
     const enough = ollama.completed >= other.completed;
     met &&= enough;
-    out.push(`${enough ? "MET " : "MISSED"}: ollama completed ${ollama.completed} requests vs ${name} ${other.completed} (target: no fewer)`);
+    out.push(`${enough ? "met" : "MISSED"}: ollama completed ${ollama.completed} requests vs ${name} ${other.completed} (target: no fewer)`);
   }
   return { met, lines: out };
+}
+
+/** Which gateway code ran: the commit, uncommitted changes under src/, and when dist/ was built. */
+function codeVersion(): { commit: string; uncommittedSrcFiles: string[]; distBuiltAt: string } {
+  const git = (...args: string[]): string => {
+    try {
+      return execFileSync("git", args, { cwd: packageFile("."), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    } catch {
+      return "";
+    }
+  };
+  return {
+    commit: git("rev-parse", "--short", "HEAD").trim() || "unknown",
+    uncommittedSrcFiles: git("status", "--porcelain", "--", "src", "gen").split("\n").filter((l) => l !== "").map((l) => l.slice(3)),
+    distBuiltAt: statSync(packageFile("dist/src/cli/main.js")).mtime.toISOString(),
+  };
+}
+
+function round1(value: number): number {
+  return Math.round(value * 10) / 10;
 }
 
 function jsonSafe(value: unknown): unknown {
@@ -486,6 +530,9 @@ async function main(): Promise<number> {
       `fleet: ${fleetSpec.nodes.length} nodes, ${fleetSpec.models.length} models, ${fleetSpec.maxLoadedModels} resident per node; ${runs} run(s) per policy`,
   );
   const started = new Date();
+  const code = codeVersion();
+  const codeLine = `gateway code: commit ${code.commit}${code.uncommittedSrcFiles.length > 0 ? ` + uncommitted ${code.uncommittedSrcFiles.join(", ")}` : ""}, dist/ built ${code.distBuiltAt}`;
+  console.log(codeLine);
   const byPolicy = new Map<string, PolicyRun[]>();
   for (let run = 1; run <= runs; run++) {
     for (const policy of policies) {
@@ -508,7 +555,8 @@ async function main(): Promise<number> {
   mkdirSync(values.out, { recursive: true });
   const stamp = started.toISOString().replace(/[:]/g, "-").replace(/\.\d+Z$/, "Z");
   const base = join(values.out, `scheduling-${stamp}`);
-  const subtitle = `${fleetSpec.nodes.length} NODES, ${fleetSpec.models.length} MODELS (2 RESIDENT PER NODE), ${shape.sessions} SESSIONS / ${shape.turns} TURNS, SEED ${workload.seed}${runs > 1 ? `, MEDIAN OF ${runs} RUNS` : ""}`;
+  const startLabel = values.start === "cold" ? "NOTHING RESIDENT AT START" : "2 MODELS PRELOADED PER NODE";
+  const subtitle = `${fleetSpec.nodes.length} NODES, ${fleetSpec.models.length} MODELS, ${startLabel}, ${shape.sessions} SESSIONS / ${shape.turns} TURNS${runs > 1 ? `, MEDIAN OF ${runs} RUNS` : ""}`;
   writeFileSync(`${base}.png`, renderPlot(results, "SCHEDULING BENCHMARK: TIME TO FIRST TOKEN", subtitle));
   writeFileSync(
     `${base}.md`,
@@ -517,7 +565,8 @@ async function main(): Promise<number> {
       "",
       `Workload: seed ${workload.seed}, ${shape.sessions} sessions, ${shape.turns} turns planned. Fleet: ${fleetSpec.nodes.length} simulated nodes, ` +
         `NUM_PARALLEL ${fleetSpec.nodes.map((n) => n.numParallel).join("/")}, ${fleetSpec.models.length} models (cold load ${fleetSpec.models.map((m) => m.loadMs / 1000).join("/")} s), ` +
-        `${fleetSpec.maxLoadedModels} resident per node. See bench/README.md.`,
+        `${fleetSpec.maxLoadedModels} resident per node, ${values.start === "cold" ? "nothing resident at the start" : "2 models preloaded per node"}. ` +
+        `Arrivals ${workload.sessionsPerSecond} sessions/s for ${workload.arrivalWindowMs / 1000} s. See bench/README.md.`,
       "",
       markdown,
       "",
@@ -525,6 +574,8 @@ async function main(): Promise<number> {
       "",
       `Turns not sent (session cut at ${(workload.arrivalWindowMs + workload.lastTurnGraceMs) / 1000} s): ${results.map((r) => `${r.policy} ${r.turnsNotSent}`).join(", ")}.`,
       `Errors by kind: ${results.map((r) => `${r.policy} ${JSON.stringify(r.errorsByKind)}`).join(", ")}.`,
+      "",
+      `${codeLine[0]!.toUpperCase()}${codeLine.slice(1)}.`,
       "",
       `![TTFT per policy](${base.split("/").pop()}.png)`,
       "",
@@ -536,11 +587,18 @@ async function main(): Promise<number> {
       jsonSafe({
         startedAt: started.toISOString(),
         runs,
+        start: values.start,
+        code,
         fleet: fleetSpec,
         workload: { ...workload, ...shape },
         targets: { p90VsRoundRobin: TARGET_VS_ROUND_ROBIN, p90VsLeastRequest: TARGET_VS_LEAST_REQUEST, completions: "no fewer" },
         verdict: check,
-        results: results.map(({ ttftMs, ...rest }) => ({ ...rest, ttftMsSorted: [...ttftMs].sort((a, b) => a - b).map((v) => Math.round(v * 10) / 10) })),
+        results: results.map(({ ttftMs, records, ...rest }) => ({
+          ...rest,
+          ttftMsSorted: [...ttftMs].sort((a, b) => a - b).map((v) => Math.round(v * 10) / 10),
+          // One row per request: [session, turn, model, sent at ms, TTFT ms, total ms, error, backend, load_duration ms]
+          requests: records.map((r) => [r.session, r.turn, r.model, round1(r.sentAtMs), round1(r.ttftMs), round1(r.totalMs), r.error, r.backend, r.loadMs === undefined ? null : round1(r.loadMs)]),
+        })),
         allRuns: Object.fromEntries([...byPolicy].map(([p, rs]) => [p, rs.map((r) => ({ p50: r.p50, p90: r.p90, p99: r.p99, completed: r.completed, coldLoads: r.coldLoads }))])),
       }),
       null,

@@ -17,17 +17,23 @@
  *     answer holds its slot for about 0.2-0.45 s.
  *
  * Workload (WORKLOAD below)
- *   - Sessions arrive open loop (Poisson) at 1.4 sessions/s for 30 s.
+ *   - Sessions arrive open loop (Poisson) at 3 sessions/s for 30 s.
  *   - Each session uses one model, drawn from a Zipf(s = 1.1) law over the 6
- *     models (shares 43 %, 20 %, 13 %, 10 %, 8 %, 6 %).
+ *     models (shares 44 %, 20 %, 13 %, 9 %, 7 %, 6 %).
  *   - Turns per session: 1 + geometric, mean 5, at most 12. Each turn is a Chat
  *     carrying the whole conversation so far and the metadata `x-session-id`.
  *     The next turn is sent a think time (exponential, mean 1.5 s, at least 0.3 s)
  *     after the previous answer ended (or failed): a user waits for the answer.
  *   - No turn starts later than 8 s after the arrival window closes (the user
- *     has left); each request has a 15 s deadline (client-side cancel).
- *   That is about 210 sessions and ~1000 requests, about 30 requests/s at
- *   the peak for a fleet that serves ~60 requests/s when no model must be loaded.
+ *     has left; such turns are counted as "not sent"); each request has a
+ *     15 s deadline (client-side cancel).
+ *   With seed 20261121 that is 82 sessions and 407 planned turns (alpha 206,
+ *   bravo 102, the other four 22-28 each): about 10 requests/s at the peak.
+ *   A fleet that never loads a model serves ~60 requests/s, so a model-aware
+ *   scheduler has ample room; a model-blind one turns ~40 % of requests into
+ *   cold loads (serialized per node), which keeps it near its knee, busy but
+ *   not hopelessly overloaded (at 4 sessions/s round robin's median TTFT is
+ *   already above 2 s; at 7 it is above 7 s).
  */
 
 /** A model of the simulated fleet. */
@@ -99,7 +105,7 @@ export interface WorkloadParams {
 
 export const WORKLOAD: WorkloadParams = {
   seed: 20_261_121,
-  sessionsPerSecond: 7,
+  sessionsPerSecond: 3,
   arrivalWindowMs: 30_000,
   lastTurnGraceMs: 8_000,
   zipfExponent: 1.1,

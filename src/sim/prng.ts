@@ -25,8 +25,8 @@ export function pick<T>(rng: Rng, items: readonly T[]): T {
   return item;
 }
 
-/** mulberry32: tiny, fast, and good enough for synthetic text. */
-function mulberry32(seed: number): Rng {
+/** mulberry32: tiny, fast, seeded, uniform in [0, 1); good enough for synthetic text and reproducible tests. */
+export function mulberry32(seed: number): Rng {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -36,8 +36,10 @@ export class LearnedCosts implements CostModel {
    * load_duration the backend reported (counted only when it shows a cold load).
    */
   observe(model: string, serviceMs: number, loadMs: number | undefined): void {
-    update(this.#service, model, serviceMs);
-    if (loadMs !== undefined && loadMs >= COLD_LOAD_THRESHOLD_MS) update(this.#load, model, loadMs);
+    const cold = loadMs !== undefined && loadMs >= COLD_LOAD_THRESHOLD_MS;
+    // The service time predicts waits for resident copies, which pay no load: leave the load out.
+    update(this.#service, model, cold ? Math.max(0, serviceMs - loadMs) : serviceMs);
+    if (cold) update(this.#load, model, loadMs);
   }
 
   /** Current estimates, for status pages. */

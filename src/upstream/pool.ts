@@ -155,8 +155,10 @@ export class UpstreamPool {
     });
   }
 
-  /** The model is now resident (a call for it just succeeded there). */
+  /** The model is now resident (a call for it just succeeded there). Cheap when it already was. */
   markLoaded(name: string, model: string): void {
+    const known = this.#states.get(name);
+    if (known === undefined || (known.loaded.has(model) && known.models?.has(model) !== false)) return; // the per-call common case
     this.#update(name, (state) => {
       state.loaded.add(model);
       state.models?.add(model);

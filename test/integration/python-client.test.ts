@@ -5,33 +5,26 @@
  * simulator records the request as aborted.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { packageFile } from "../../src/common/package-files.js";
+import { generatePythonStubs, PYTHON } from "../support/python-stubs.js";
 import { simIdle, startTestFleet, type TestFleet } from "../support/harness.js";
 
 const run = promisify(execFile);
-const PYTHON = "/usr/bin/python3"; // Debian's interpreter: the one that sees python3-grpcio
 let stubs: string;
+let removeStubs: (() => void) | undefined;
 let fleet: TestFleet;
 
 beforeAll(async () => {
-  stubs = mkdtempSync(join(tmpdir(), "ollama-grpc-py-"));
-  await run("protoc", [
-    `-I${packageFile("proto")}`,
-    `--python_out=${stubs}`,
-    `--grpc_python_out=${stubs}`,
-    "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
-    packageFile("proto/ollama/v1/ollama.proto"),
-  ]);
+  const generated = await generatePythonStubs();
+  stubs = generated.dir;
+  removeStubs = generated.remove;
   fleet = await startTestFleet({ tokens: 10, tokensPerSecond: 0 });
 });
 afterAll(async () => {
   await fleet?.close();
-  if (stubs) rmSync(stubs, { recursive: true, force: true });
+  removeStubs?.();
 });
 
 async function python(args: string[]): Promise<{ lines: Array<Record<string, unknown>>; code: number }> {

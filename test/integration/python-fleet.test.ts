@@ -8,22 +8,20 @@
  * is asked.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageFile } from "../../src/common/package-files.js";
 import { DEFAULT_SIM_MODELS, startSimulator, type RunningSimulator } from "../../src/sim/index.js";
+import { generatePythonStubs, PYTHON } from "../support/python-stubs.js";
 import { simIdle, startTestGateway, type TestGateway } from "../support/harness.js";
 
 const run = promisify(execFile);
-const PYTHON = "/usr/bin/python3"; // Debian's interpreter: the one that sees python3-grpcio
 const LLAMA_DIGEST_B3 = "f".repeat(64);
 
 type Line = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed JSON from the client
 
 let stubs: string;
+let removeStubs: (() => void) | undefined;
 const sims: RunningSimulator[] = [];
 let managed: TestGateway;
 let unmanaged: TestGateway;
@@ -31,14 +29,9 @@ let unmanaged: TestGateway;
 let scenario: Line[];
 
 beforeAll(async () => {
-  stubs = mkdtempSync(join(tmpdir(), "ollama-grpc-py-fleet-"));
-  await run("protoc", [
-    `-I${packageFile("proto")}`,
-    `--python_out=${stubs}`,
-    `--grpc_python_out=${stubs}`,
-    "--plugin=protoc-gen-grpc_python=/usr/bin/grpc_python_plugin",
-    packageFile("proto/ollama/v1/ollama.proto"),
-  ]);
+  const generated = await generatePythonStubs();
+  stubs = generated.dir;
+  removeStubs = generated.remove;
   const fast = { tokensPerSecond: 0, firstTokenMs: 0, defaultLoadMs: 0 };
   const llama = DEFAULT_SIM_MODELS.find((m) => m.name === "llama3.2:latest")!;
   sims.push(await startSimulator(fast), await startSimulator(fast));
@@ -56,7 +49,7 @@ afterAll(async () => {
   await managed?.close();
   await unmanaged?.close();
   await Promise.all(sims.map((s) => s.close()));
-  if (stubs) rmSync(stubs, { recursive: true, force: true });
+  removeStubs?.();
 });
 
 /** Runs fleet_client.py; it exits 0 even when RPCs fail (they are printed), so a non-zero exit is a crash. */
