@@ -12,7 +12,9 @@ import { startAdminServer, type AdminServer } from "./server/admin-server.js";
 import { FleetHealthPublisher } from "./server/fleet-health.js";
 import { startGatewayServer, type GatewayServer } from "./server/grpc-server.js";
 import { createFleet, type FleetRuntime } from "./service/create-fleet.js";
+import { ClusterRouter, type Cluster } from "./service/cluster-router.js";
 import { createResolver } from "./service/discovery.js";
+import { RetryBudget } from "./upstream/retry-budget.js";
 import { systemClock } from "./upstream/types.js";
 import { createOllamaService } from "./service/ollama-service.js";
 
@@ -22,7 +24,10 @@ export interface Gateway {
   /** The admin HTTP port, when the admin endpoint is enabled. */
   readonly adminPort: number | undefined;
   readonly server: GatewayServer;
+  /** The first cluster's fleet (the only cluster unless `clusters` is configured). */
   readonly fleet: FleetRuntime;
+  /** Every cluster, in configuration order. */
+  readonly clusters: readonly Cluster[];
   /**
    * Applies a reloaded configuration: the backend list changes at once (new
    * endpoints join, removed ones drain, in-flight streams are untouched);
@@ -38,28 +43,50 @@ const FIRST_CATALOGUE_WAIT_MS = 1_000;
 
 /** Starts a gateway for `config`. */
 export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
-  const discovered = config.discovery.type !== "static";
-  // With DNS or xDS the fleet starts empty; calls wait (bounded by the queue) for the first answer.
-  const runtime = createFleet(discovered ? { ...config, backends: [] } : config, {
+  const clientOptions = {
     connections: config.upstream.connections,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
     headersTimeoutMs: config.upstream.firstTokenTimeoutMs,
     bodyTimeoutMs: config.upstream.idleTimeoutMs,
     keepAliveTimeoutMs: config.upstream.keepAliveTimeoutMs,
     userAgent: `ollama-grpc-gateway/${packageVersion()}`,
+  };
+  // One runtime (pool, policy, health, catalogue) per cluster. With DNS or xDS a cluster starts
+  // empty; calls wait (bounded by the queue) for the first answer.
+  const clusters: Cluster[] = config.clusters.map((cluster) => ({
+    name: cluster.name,
+    models: cluster.models,
+    runtime: createFleet(
+      {
+        ...config,
+        backends: cluster.discovery.type === "static" ? cluster.backends : [],
+        discovery: cluster.discovery,
+        balancing: { ...config.balancing, policy: cluster.policy, policyConfig: cluster.policyConfig },
+      },
+      clientOptions,
+    ),
+  }));
+  const resolvers = config.clusters.flatMap((cluster, i) => {
+    const resolver = createResolver({ ...config, discovery: cluster.discovery }, systemClock);
+    const runtime = (clusters[i] as Cluster).runtime;
+    resolver?.start({
+      onEndpoints: (endpoints) => {
+        logger.info({ cluster: cluster.name, discovery: cluster.discovery.type, endpoints: endpoints.map((e) => `${e.name}=${e.url}`) }, "endpoints discovered");
+        runtime.setEndpoints(endpoints);
+      },
+      onError: (error) => logger.warn({ cluster: cluster.name, discovery: cluster.discovery.type, err: error }, "endpoint discovery failed; keeping the last endpoints"),
+    });
+    return resolver === undefined ? [] : [resolver];
   });
-  const resolver = createResolver(config, systemClock);
-  resolver?.start({
-    onEndpoints: (endpoints) => {
-      logger.info({ discovery: config.discovery.type, endpoints: endpoints.map((e) => `${e.name}=${e.url}`) }, "endpoints discovered");
-      runtime.setEndpoints(endpoints);
-    },
-    onError: (error) => logger.warn({ discovery: config.discovery.type, err: error }, "endpoint discovery failed; keeping the last endpoints"),
-  });
-  const firstCatalogue = runtime.poller.start();
+  const closeFleets = async () => {
+    for (const resolver of resolvers) resolver.stop();
+    await Promise.all(clusters.map((c) => c.runtime.close(true)));
+  };
+  const firstCatalogue = Promise.all(clusters.map((c) => c.runtime.poller.start()));
   await Promise.race([firstCatalogue, new Promise((resolve) => setTimeout(resolve, FIRST_CATALOGUE_WAIT_MS).unref())]);
+  const router = new ClusterRouter(clusters, new RetryBudget(config.retry.budgetPercent, config.retry.minRetries));
   const service = createOllamaService({
-    fleet: runtime.fleet,
+    fleet: router,
     limits: { maxImageBytes: config.limits.maxImageBytes, maxImages: config.limits.maxImages },
     metadataTimeoutMs: config.upstream.metadataTimeoutMs,
     maxEmbedInputs: config.limits.maxEmbedInputs,
@@ -68,7 +95,9 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     retry: { ...config.retry, random: Math.random },
     affinityMetadata: config.balancing.affinityMetadata,
     priorityMetadata: config.balancing.priorityMetadata,
-    onFleetChanged: (backends) => void runtime.poller.refresh(backends),
+    onFleetChanged: (backends) => {
+      for (const cluster of clusters) void cluster.runtime.poller.refresh(backends);
+    },
   });
   let server: GatewayServer;
   let admin: AdminServer | undefined;
@@ -83,20 +112,26 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       descriptorSet: config.reflection ? readFileSync(packageFile("gen/descriptor.binpb")) : undefined,
     });
     const fleetHealth = new FleetHealthPublisher(server.health);
-    const publish = () => fleetHealth.publish(runtime.fleet.pool.endpoints());
-    runtime.onChange(publish);
+    const publish = () => fleetHealth.publish(clusters.flatMap((c) => c.runtime.fleet.pool.endpoints()));
+    for (const cluster of clusters) cluster.runtime.onChange(publish);
     publish();
     stopHealth = () => fleetHealth.stop();
     if (config.admin.listen !== "") {
-      admin = await startAdminServer(config.admin.listen, () => ({ gateway: { version: packageVersion(), port: server.port }, ...runtime.status() }));
+      admin = await startAdminServer(config.admin.listen, () => ({
+        gateway: { version: packageVersion(), port: server.port },
+        clusters: clusters.map((c) => ({ name: c.name, models: c.models, ...c.runtime.status() })),
+      }));
     }
   } catch (error) {
-    resolver?.stop();
-    await runtime.close(true);
+    await closeFleets();
     throw error;
   }
   logger.info(
-    { port: server.port, adminPort: admin?.port, policy: config.balancing.policy, backends: config.backends.map((b) => `${b.name}=${b.url}`) },
+    {
+      port: server.port,
+      adminPort: admin?.port,
+      clusters: config.clusters.map((c) => `${c.name}(${c.policy}): ${c.discovery.type === "static" ? c.backends.map((b) => `${b.name}=${b.url}`).join(",") : c.discovery.type}`),
+    },
     "gateway listening",
   );
   let closing: Promise<void> | undefined;
@@ -105,21 +140,25 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     port: server.port,
     adminPort: admin?.port,
     server,
-    fleet: runtime,
+    fleet: (clusters[0] as Cluster).runtime,
+    clusters,
     reload(next) {
       const pending = settingsNeedingRestart(current, next);
-      if (!discovered) runtime.setEndpoints(next.backends); // with DNS or xDS the resolver owns the list
-      current = { ...current, backends: next.backends };
-      logger.info({ backends: next.backends.map((b) => `${b.name}=${b.url}`), needRestart: pending }, "configuration reloaded");
+      for (const cluster of next.clusters) {
+        const index = config.clusters.findIndex((c) => c.name === cluster.name);
+        // With DNS or xDS the resolver owns the list; a cluster added or removed needs a restart.
+        if (index >= 0 && config.clusters[index]!.discovery.type === "static") (clusters[index] as Cluster).runtime.setEndpoints(cluster.backends);
+      }
+      current = { ...current, backends: next.backends, clusters: next.clusters };
+      logger.info({ clusters: next.clusters.map((c) => `${c.name}: ${c.backends.map((b) => `${b.name}=${b.url}`).join(",")}`), needRestart: pending }, "configuration reloaded");
       return pending;
     },
     close() {
       closing ??= (async () => {
         stopHealth(); // shutdown owns health from here: NOT_SERVING must not be flipped back
-        resolver?.stop();
         await server.shutdown(config.streams.drainTimeoutMs);
         await admin?.close();
-        await runtime.close(true);
+        await closeFleets();
       })();
       return closing;
     },

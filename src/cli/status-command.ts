@@ -33,11 +33,17 @@ interface EndpointStatus {
   failures: number;
 }
 
-interface GatewayStatus {
-  gateway?: { version?: string; port?: number };
+interface ClusterStatus {
+  name: string;
+  models: string[];
   policy: string;
   queue: { length: number; maxLength: number; oldestWaitMs: number };
   endpoints: EndpointStatus[];
+}
+
+interface GatewayStatus {
+  gateway?: { version?: string; port?: number };
+  clusters: ClusterStatus[];
 }
 
 /** Runs the command; resolves with the exit code. */
@@ -62,8 +68,16 @@ export async function statusCommand(argv: string[]): Promise<number> {
   return ExitCode.OK;
 }
 
-/** Renders the status as a table plus a summary line. */
+/** Renders each cluster as a table plus a summary line (with a heading when there are several). */
 export function formatStatus(status: GatewayStatus): string {
+  const version = status.gateway?.version === undefined ? "" : `gateway ${status.gateway.version} · `;
+  const several = status.clusters.length > 1;
+  return status.clusters
+    .map((cluster) => (several ? `cluster ${cluster.name} (models ${cluster.models.join(", ")})\n` : "") + formatCluster(cluster, version))
+    .join("\n");
+}
+
+function formatCluster(status: ClusterStatus, version: string): string {
   const rows = [["BACKEND", "STATE", "SLOTS", "RESIDENT", "INSTALLED", "REQUESTS", "FAILURES", "URL"]];
   for (const e of status.endpoints) {
     const state = e.draining ? "draining" : e.ejected ? "ejected" : e.health;
@@ -79,7 +93,6 @@ export function formatStatus(status: GatewayStatus): string {
     ]);
   }
   const usable = status.endpoints.filter((e) => !e.draining && !e.ejected && e.health !== "unhealthy").length;
-  const version = status.gateway?.version === undefined ? "" : `gateway ${status.gateway.version} · `;
   return (
     formatTable(rows) +
     `${version}policy ${status.policy} · ${usable}/${status.endpoints.length} backends usable · queue ${status.queue.length}/${status.queue.maxLength}` +

@@ -41,12 +41,9 @@ export interface Config {
   queue: { maxLength: number; maxWaitMs: number };
   retry: { maxAttempts: number; baseBackoffMs: number; maxBackoffMs: number; budgetPercent: number; minRetries: number };
   admin: { listen: string };
-  discovery: {
-    type: "static" | "dns" | "xds";
-    dns: { name: string; port: number; scheme: "http" | "https"; minRefreshMs: number; maxRefreshMs: number };
-    xds: { server: string; cluster: string; nodeId: string };
-    endpointDefaults: { weight: number; priority: number; maxConcurrency: number; labels: Record<string, string> };
-  };
+  discovery: DiscoverySettings;
+  /** The clusters; without a `clusters` section, one cluster "default" of `backends` / `discovery` serving every model. */
+  clusters: ClusterSettings[];
   upstream: {
     connections: number;
     connectTimeoutMs: number;
@@ -60,6 +57,25 @@ export interface Config {
   management: { enabled: boolean };
   reflection: boolean;
   log: { level: LogLevel };
+}
+
+/** Where a cluster's endpoints come from. */
+export interface DiscoverySettings {
+  type: "static" | "dns" | "xds";
+  dns: { name: string; port: number; scheme: "http" | "https"; minRefreshMs: number; maxRefreshMs: number };
+  xds: { server: string; cluster: string; nodeId: string };
+  endpointDefaults: { weight: number; priority: number; maxConcurrency: number; labels: Record<string, string> };
+}
+
+/** One cluster: endpoints (static or discovered), the models it serves, its policy. */
+export interface ClusterSettings {
+  name: string;
+  /** Glob patterns on model names ("llama3*", "*:70b"); "*" serves every model. */
+  models: string[];
+  backends: EndpointSettings[];
+  discovery: DiscoverySettings;
+  policy: string;
+  policyConfig: Record<string, unknown>;
 }
 
 /** One backend endpoint. */
@@ -135,7 +151,7 @@ export function validateConfig(raw: Raw): Config {
   const problems: string[] = [];
   const v = new Validator(problems);
   v.keys(raw, "", [
-    "listen", "backends", "discovery", "balancing", "health_check", "outlier_detection", "catalogue", "queue", "retry", "admin",
+    "listen", "backends", "discovery", "clusters", "balancing", "health_check", "outlier_detection", "catalogue", "queue", "retry", "admin",
     "upstream", "streams", "limits", "management", "reflection", "log",
   ]);
   const balancing = v.section(raw, "balancing", [
@@ -152,11 +168,6 @@ export function validateConfig(raw: Raw): Config {
   const queue = v.section(raw, "queue", ["max_length", "max_wait"]);
   const retry = v.section(raw, "retry", ["max_attempts", "base_backoff", "max_backoff", "budget_percent", "min_retries"]);
   const admin = v.section(raw, "admin", ["listen"]);
-  const discovery = v.section(raw, "discovery", ["type", "dns", "xds", "endpoint_defaults"]);
-  const dns = v.section(discovery, "dns", ["name", "port", "scheme", "min_refresh", "max_refresh"], "discovery.");
-  const xds = v.section(discovery, "xds", ["server", "cluster", "node_id"], "discovery.");
-  const defaults = v.section(discovery, "endpoint_defaults", ["weight", "priority", "max_concurrency", "labels"], "discovery.");
-  const discoveryType = v.oneOf(discovery.type, "discovery.type", ["static", "dns", "xds"] as const);
   const upstream = v.section(raw, "upstream", ["connections", "connect_timeout", "first_token_timeout", "idle_timeout", "keep_alive_timeout", "metadata_timeout"]);
   const streams = v.section(raw, "streams", ["max_stream_duration", "max_deadline", "drain_timeout"]);
   const limits = v.section(raw, "limits", ["max_message_bytes", "max_image_bytes", "max_images", "max_embed_inputs"]);
@@ -215,27 +226,8 @@ export function validateConfig(raw: Raw): Config {
       minRetries: v.int(retry.min_retries, "retry.min_retries", 0, 1_000),
     },
     admin: { listen: admin.listen === "" ? "" : v.hostPort(admin.listen, "admin.listen") },
-    discovery: {
-      type: discoveryType,
-      dns: {
-        name: discoveryType === "dns" ? v.text(dns.name, "discovery.dns.name") : String(dns.name ?? ""),
-        port: v.int(dns.port, "discovery.dns.port", 1, 65_535),
-        scheme: v.oneOf(dns.scheme, "discovery.dns.scheme", ["http", "https"] as const),
-        minRefreshMs: v.positiveDuration(dns.min_refresh, "discovery.dns.min_refresh"),
-        maxRefreshMs: v.positiveDuration(dns.max_refresh, "discovery.dns.max_refresh"),
-      },
-      xds: {
-        server: discoveryType === "xds" ? v.hostPort(xds.server, "discovery.xds.server") : String(xds.server ?? ""),
-        cluster: discoveryType === "xds" ? v.text(xds.cluster, "discovery.xds.cluster") : String(xds.cluster ?? ""),
-        nodeId: v.text(xds.node_id, "discovery.xds.node_id"),
-      },
-      endpointDefaults: {
-        weight: v.int(defaults.weight, "discovery.endpoint_defaults.weight", 1, 10_000),
-        priority: v.int(defaults.priority, "discovery.endpoint_defaults.priority", 0, 100),
-        maxConcurrency: v.int(defaults.max_concurrency, "discovery.endpoint_defaults.max_concurrency", 1, 10_000),
-        labels: v.labels(defaults.labels, "discovery.endpoint_defaults.labels"),
-      },
-    },
+    discovery: parseDiscovery(v, raw.discovery, ""),
+    clusters: [],
     upstream: {
       connections: v.int(upstream.connections, "upstream.connections", 1, 65_536),
       connectTimeoutMs: v.duration(upstream.connect_timeout, "upstream.connect_timeout"),
@@ -265,6 +257,7 @@ export function validateConfig(raw: Raw): Config {
   ) {
     problems.push("outlier_detection.max_ejection_time: must not be shorter than outlier_detection.base_ejection_time");
   }
+  config.clusters = parseClusters(v, raw.clusters, config);
   // Compare the sizes only when both parsed: a placeholder must not cause a second, spurious problem.
   const sizesParsed = !problems.some((p) => p.startsWith("limits.max_message_bytes") || p.startsWith("limits.max_image_bytes"));
   if (sizesParsed && config.limits.maxImageBytes > config.limits.maxMessageBytes) {
@@ -272,6 +265,97 @@ export function validateConfig(raw: Raw): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** Parses a `discovery` mapping; `prefix` locates it ("" or "clusters[1]."). */
+function parseDiscovery(v: Validator, raw: unknown, prefix: string): DiscoverySettings {
+  const discovery = v.section({ discovery: raw }, "discovery", ["type", "dns", "xds", "endpoint_defaults"], prefix);
+  const at = `${prefix}discovery.`;
+  const dns = v.section(discovery, "dns", ["name", "port", "scheme", "min_refresh", "max_refresh"], at);
+  const xds = v.section(discovery, "xds", ["server", "cluster", "node_id"], at);
+  const defaults = v.section(discovery, "endpoint_defaults", ["weight", "priority", "max_concurrency", "labels"], at);
+  const type = v.oneOf(discovery.type, `${at}type`, ["static", "dns", "xds"] as const);
+  return {
+    type,
+    dns: {
+      name: type === "dns" ? v.text(dns.name, `${at}dns.name`) : String(dns.name ?? ""),
+      port: v.int(dns.port, `${at}dns.port`, 1, 65_535),
+      scheme: v.oneOf(dns.scheme, `${at}dns.scheme`, ["http", "https"] as const),
+      minRefreshMs: v.positiveDuration(dns.min_refresh, `${at}dns.min_refresh`),
+      maxRefreshMs: v.positiveDuration(dns.max_refresh, `${at}dns.max_refresh`),
+    },
+    xds: {
+      server: type === "xds" ? v.hostPort(xds.server, `${at}xds.server`) : String(xds.server ?? ""),
+      cluster: type === "xds" ? v.text(xds.cluster, `${at}xds.cluster`) : String(xds.cluster ?? ""),
+      nodeId: v.text(xds.node_id, `${at}xds.node_id`),
+    },
+    endpointDefaults: {
+      weight: v.int(defaults.weight, `${at}endpoint_defaults.weight`, 1, 10_000),
+      priority: v.int(defaults.priority, `${at}endpoint_defaults.priority`, 0, 100),
+      maxConcurrency: v.int(defaults.max_concurrency, `${at}endpoint_defaults.max_concurrency`, 1, 10_000),
+      labels: v.labels(defaults.labels, `${at}endpoint_defaults.labels`),
+    },
+  };
+}
+
+/**
+ * Parses `clusters`, or derives the single "default" cluster from the
+ * top-level `backends`, `discovery` and `balancing.policy`. Backend names must
+ * be unique across clusters (fleet-wide calls address backends by name).
+ */
+function parseClusters(v: Validator, raw: unknown, config: Config): ClusterSettings[] {
+  if (raw === undefined || (Array.isArray(raw) && raw.length === 0)) {
+    return [
+      {
+        name: "default",
+        models: ["*"],
+        backends: config.backends,
+        discovery: config.discovery,
+        policy: config.balancing.policy,
+        policyConfig: config.balancing.policyConfig,
+      },
+    ];
+  }
+  if (!Array.isArray(raw)) {
+    v.problem("clusters: expected a list of clusters");
+    return [];
+  }
+  const seenClusters = new Set<string>();
+  const seenBackends = new Set<string>();
+  return raw.map((entry: unknown, i) => {
+    const path = `clusters[${i}]`;
+    const cluster = v.section({ cluster: entry }, "cluster", ["name", "models", "backends", "discovery", "policy", "policy_config"], "");
+    const name = v.text(cluster.name, `${path}.name`);
+    if (seenClusters.has(name)) v.problem(`${path}.name: duplicate cluster name "${name}"`);
+    seenClusters.add(name);
+    const models = cluster.models === undefined ? ["*"] : v.patterns(cluster.models, `${path}.models`);
+    const discovery = parseDiscovery(v, mergeDefaults(cluster.discovery ?? {}), `${path}.`);
+    const backends = cluster.backends === undefined ? [] : v.backends(cluster.backends, `${path}.backends`);
+    if (discovery.type === "static" && backends.length === 0) v.problem(`${path}.backends: a cluster with static discovery needs backends`);
+    for (const backend of backends) {
+      if (backend.name !== "" && seenBackends.has(backend.name)) v.problem(`${path}.backends: backend name "${backend.name}" is used by another cluster`);
+      seenBackends.add(backend.name);
+    }
+    return {
+      name,
+      models,
+      backends,
+      discovery,
+      policy: cluster.policy === undefined ? config.balancing.policy : v.text(cluster.policy, `${path}.policy`),
+      policyConfig: cluster.policy_config === undefined ? config.balancing.policyConfig : v.mapping(cluster.policy_config, `${path}.policy_config`),
+    };
+  });
+}
+
+/** A cluster's discovery mapping over the defaults (so it may name only what differs). */
+function mergeDefaults(discovery: unknown): unknown {
+  if (!isObject(discovery)) return discovery;
+  const base = structuredClone(DEFAULTS.discovery) as unknown as Raw;
+  const merged: Raw = { ...base };
+  for (const [key, value] of Object.entries(discovery)) {
+    merged[key] = isObject(value) && isObject(base[key]) ? { ...(base[key] as Raw), ...value } : value;
+  }
+  return merged;
 }
 
 const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, kb: 1e3, mb: 1e6, gb: 1e9 };
@@ -305,14 +389,24 @@ class Validator {
     return "";
   }
 
-  backends(value: unknown): EndpointSettings[] {
+  problem(text: string): void {
+    this.#problems.push(text);
+  }
+
+  patterns(value: unknown, path: string): string[] {
+    if (Array.isArray(value) && value.length > 0 && value.every((p) => typeof p === "string" && p !== "")) return value as string[];
+    this.#problems.push(`${path}: expected a non-empty list of model name patterns such as "llama3*" or "*"`);
+    return [];
+  }
+
+  backends(value: unknown, at = "backends"): EndpointSettings[] {
     if (!Array.isArray(value) || value.length === 0) {
-      this.#problems.push("backends: expected a non-empty list of {name, url}");
+      this.#problems.push(`${at}: expected a non-empty list of {name, url}`);
       return [];
     }
     const names = new Set<string>();
     return value.map((entry: unknown, i) => {
-      const path = `backends[${i}]`;
+      const path = `${at}[${i}]`;
       if (!isObject(entry)) {
         this.#problems.push(`${path}: expected a mapping with url (and optionally name)`);
         return { name: "", url: "", weight: 1, priority: 0, locality: "", labels: {}, maxConcurrency: 1 };

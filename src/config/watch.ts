@@ -47,6 +47,11 @@ export function watchConfigFile(path: string, load: () => Config, apply: (config
 
 /** Top-level settings that differ between two configurations, other than the backend list. */
 export function settingsNeedingRestart(before: Config, after: Config): string[] {
+  const withoutBackends = (config: Config) => config.clusters.map((c) => ({ ...c, backends: c.discovery.type === "static" ? [] : c.backends }));
   const keys = Object.keys(after) as Array<keyof Config>;
-  return keys.filter((key) => key !== "backends" && JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+  return keys.filter((key) => {
+    if (key === "backends") return false; // applied live
+    if (key === "clusters") return JSON.stringify(withoutBackends(before)) !== JSON.stringify(withoutBackends(after));
+    return JSON.stringify(before[key]) !== JSON.stringify(after[key]);
+  });
 }

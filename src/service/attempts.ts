@@ -15,7 +15,7 @@ import { UpstreamError } from "../ollama/errors.js";
 import { fullJitterBackoffMs } from "../upstream/backoff.js";
 import type { AttemptOutcome, Observation } from "../upstream/pool.js";
 import type { CallRecord } from "./call-record.js";
-import type { Fleet, LeasedBackend } from "./fleet.js";
+import type { Backends, LeasedBackend } from "./fleet.js";
 import { throwMapped } from "./status.js";
 
 /** Retry settings. */
@@ -64,7 +64,7 @@ export function judgeFailure(error: unknown, signal: AbortSignal): { outcome: At
 }
 
 /** Runs `run` on backends until it succeeds or may not be retried. */
-export async function* withAttempts<T>(fleet: Fleet, settings: RetrySettings, call: AttemptCall, run: RunAttempt<T>): AsyncGenerator<T, void, undefined> {
+export async function* withAttempts<T>(fleet: Backends, settings: RetrySettings, call: AttemptCall, run: RunAttempt<T>): AsyncGenerator<T, void, undefined> {
   const { signal, record } = call;
   const tried = new Set<string>();
   const endCall = fleet.retryBudget.callStarted();
@@ -101,12 +101,12 @@ export async function* withAttempts<T>(fleet: Fleet, settings: RetrySettings, ca
         const learned = yield* run(leased, signal);
         outcome = "success";
         if (learned !== undefined) observation = { ...learned, serviceMs: performance.now() - startedAt };
-        fleet.pool.markLoaded(backend, call.modelKey);
+        fleet.markLoaded(backend, call.modelKey);
         return;
       } catch (error) {
         const verdict = judgeFailure(error, signal);
         outcome = verdict.outcome;
-        if (error instanceof UpstreamError && error.kind === "model_not_found") fleet.pool.markMissing(backend, call.modelKey);
+        if (error instanceof UpstreamError && error.kind === "model_not_found") fleet.markMissing(backend, call.modelKey);
         lastError = error;
         const mayRetry = verdict.retryable && record.chunksOut === 0 && attempt + 1 < settings.maxAttempts;
         backoffMs = mayRetry ? fullJitterBackoffMs(attempt, settings.baseBackoffMs, settings.maxBackoffMs, settings.random) : 0;

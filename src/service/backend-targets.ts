@@ -3,11 +3,11 @@
  * `backends` field, or every backend when it is empty. Unknown or repeated
  * names are INVALID_ARGUMENT field violations (`backends[1]`).
  */
-import type { Fleet, PickedBackend } from "./fleet.js";
+import type { Backends, PickedBackend } from "./fleet.js";
 import type { FieldViolation } from "./validate-request.js";
 
 /** Resolves the names; reports problems into `violations` and returns the known targets. */
-export function resolveTargets(fleet: Fleet, names: readonly string[], violations: FieldViolation[], field = "backends"): PickedBackend[] {
+export function resolveTargets(fleet: Backends, names: readonly string[], violations: FieldViolation[], field = "backends"): PickedBackend[] {
   if (names.length === 0) return fleet.all();
   const seen = new Set<string>();
   const targets: PickedBackend[] = [];

@@ -7,7 +7,7 @@
 import type { EmbedRequest, EmbedResponse } from "../../gen/ollama/v1/ollama.js";
 import { UpstreamProtocolError } from "../ollama/errors.js";
 import { withAttempts, type AttemptCall, type RetrySettings } from "./attempts.js";
-import type { Fleet } from "./fleet.js";
+import type { Backends } from "./fleet.js";
 import { toOllamaOptions } from "./options-mapping.js";
 import { toOllamaKeepAlive } from "./request-mapping.js";
 import { nanosToDuration } from "./response-mapping.js";
@@ -39,7 +39,7 @@ export function toOllamaEmbedRequest(request: EmbedRequest): Record<string, unkn
 }
 
 /** Runs one Embed call (retried on another backend like a stream before its first message). */
-export async function embed(fleet: Fleet, retry: RetrySettings, request: EmbedRequest, call: AttemptCall, maxInputs: number): Promise<EmbedResponse> {
+export async function embed(fleet: Backends, retry: RetrySettings, request: EmbedRequest, call: AttemptCall, maxInputs: number): Promise<EmbedResponse> {
   call.record.model = request.model;
   const violations = validateEmbedRequest(request, maxInputs);
   if (violations.length > 0) throw invalidArgument(violations);

@@ -21,7 +21,28 @@ export interface LeasedBackend {
   client: OllamaClient;
 }
 
-export class Fleet {
+/**
+ * What the service layer needs from the backends: fleet-wide lists, slots
+ * for calls, the retry budget, and residency hints. One cluster's Fleet
+ * provides it, and so does the ClusterRouter over several clusters.
+ */
+export interface Backends {
+  /** Every backend not draining, in configuration order. */
+  all(): PickedBackend[];
+  /** The backend with this name, if any (and not draining). */
+  byName(name: string): PickedBackend | undefined;
+  /** The endpoints of `all()`. */
+  readonly endpoints: EndpointConfig[];
+  /** Waits for a slot on a backend suited to `request` (see UpstreamPool.acquire). */
+  acquire(request: AcquireRequest): Promise<LeasedBackend>;
+  readonly retryBudget: RetryBudget;
+  /** The model is resident on `backend` now. */
+  markLoaded(backend: string, model: string): void;
+  /** `backend` said it does not have the model. */
+  markMissing(backend: string, model: string): void;
+}
+
+export class Fleet implements Backends {
   readonly pool: UpstreamPool;
   readonly retryBudget: RetryBudget;
   readonly #clients: Map<string, OllamaClient>;
@@ -90,6 +111,14 @@ export class Fleet {
       throw new Error(`no client for backend ${lease.endpoint.name}`);
     }
     return { lease, client };
+  }
+
+  markLoaded(backend: string, model: string): void {
+    this.pool.markLoaded(backend, model);
+  }
+
+  markMissing(backend: string, model: string): void {
+    this.pool.markMissing(backend, model);
   }
 
   /** Closes every client: waits for in-flight requests unless `force`. */

@@ -17,13 +17,13 @@ import type { OllamaKeepAlive } from "../ollama/types.js";
 import { resolveTargets } from "./backend-targets.js";
 import type { CallRecord } from "./call-record.js";
 import { callEach, failIfNoneSucceeded, toBackendResult } from "./fleet-call.js";
-import type { Fleet } from "./fleet.js";
+import type { Backends } from "./fleet.js";
 import { invalidArgument } from "./status.js";
 import { checkModel, type FieldViolation } from "./validate-request.js";
 
 /** Shared dependencies of the admin calls. */
 export interface AdminContext {
-  fleet: Fleet;
+  fleet: Backends;
   signal: AbortSignal;
   record: CallRecord;
   /** Per-backend limit on each call. */

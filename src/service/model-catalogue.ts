@@ -8,14 +8,14 @@ import type { BackendStatus, ListModelsResponse, Model, ModelDetails, ModelLocat
 import { parseRfc3339 } from "../common/rfc3339.js";
 import type { OllamaModelDetails, OllamaTagsModel } from "../ollama/types.js";
 import { UpstreamProtocolError } from "../ollama/errors.js";
-import type { Fleet } from "./fleet.js";
+import type { Backends } from "./fleet.js";
 import { callEach, describeFailure } from "./fleet-call.js";
 
 /** One backend's answer: its models, or why it has none to report. */
 export type CatalogueAnswer = { backend: string; models: OllamaTagsModel[] } | { backend: string; error: string };
 
 /** Fetches every backend's catalogue; never rejects except on abort of `signal`. */
-export async function fetchCatalogues(fleet: Fleet, signal: AbortSignal, timeoutMs: number): Promise<CatalogueAnswer[]> {
+export async function fetchCatalogues(fleet: Backends, signal: AbortSignal, timeoutMs: number): Promise<CatalogueAnswer[]> {
   const outcomes = await callEach(fleet.all(), signal, timeoutMs, async ({ client }, backendSignal) => {
     const body = await client.json("GET", "/api/tags", undefined, backendSignal);
     if (!Array.isArray(body.models)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/tags answered without a models list");

@@ -45,7 +45,7 @@ import type { OllamaChatChunk, OllamaGenerateChunk } from "../ollama/types.js";
 import { modelKey } from "../ollama/model-name.js";
 import type { AttemptCall, RetrySettings } from "./attempts.js";
 import type { CallRecordContext, DeadlineContext } from "./call-record.js";
-import type { Fleet } from "./fleet.js";
+import type { Backends } from "./fleet.js";
 import { fetchCatalogues, mergeCatalogues } from "./model-catalogue.js";
 import { toOllamaChatRequest, toOllamaGenerateRequest } from "./request-mapping.js";
 import { toChatResponse, toGenerateResponse } from "./response-mapping.js";
@@ -55,7 +55,7 @@ import { validateChatRequest, validateGenerateRequest, type FieldViolation, type
 
 /** What the service needs from the composition root. */
 export interface OllamaServiceDeps {
-  fleet: Fleet;
+  fleet: Backends;
   limits: RequestLimits;
   /** Per-backend limit on metadata and admin calls (GET /api/tags, /api/ps, /api/show, DELETE /api/delete...). */
   metadataTimeoutMs: number;

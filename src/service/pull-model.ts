@@ -12,7 +12,7 @@ import { isSuccessLine } from "../ollama/stream-reader.js";
 import { resolveTargets } from "./backend-targets.js";
 import type { CallRecord } from "./call-record.js";
 import { describeFailure, failIfNoneSucceeded } from "./fleet-call.js";
-import type { Fleet, PickedBackend } from "./fleet.js";
+import type { Backends, PickedBackend } from "./fleet.js";
 import { invalidArgument } from "./status.js";
 import { checkModel, type FieldViolation } from "./validate-request.js";
 
@@ -21,7 +21,7 @@ export const PULL_TRAILERS = { succeeded: "ollama-pull-succeeded", failed: "olla
 
 /** Runs one PullModel call. */
 export async function* pullModel(
-  fleet: Fleet,
+  fleet: Backends,
   request: PullModelRequest,
   call: { signal: AbortSignal; record: CallRecord; trailer: Metadata },
 ): AsyncGenerator<PullModelResponse, void, undefined> {

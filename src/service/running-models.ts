@@ -7,7 +7,7 @@ import { parseRfc3339 } from "../common/rfc3339.js";
 import { UpstreamProtocolError } from "../ollama/errors.js";
 import type { OllamaModelDetails } from "../ollama/types.js";
 import { callEach, describeFailure } from "./fleet-call.js";
-import type { Fleet } from "./fleet.js";
+import type { Backends } from "./fleet.js";
 import { toModelDetails } from "./model-catalogue.js";
 
 /** One entry of GET /api/ps. */
@@ -23,7 +23,7 @@ interface OllamaProcessModel {
 }
 
 /** Runs one ListRunningModels call. */
-export async function listRunningModels(fleet: Fleet, signal: AbortSignal, timeoutMs: number): Promise<ListRunningModelsResponse> {
+export async function listRunningModels(fleet: Backends, signal: AbortSignal, timeoutMs: number): Promise<ListRunningModelsResponse> {
   const outcomes = await callEach(fleet.all(), signal, timeoutMs, async ({ client }, backendSignal) => {
     const body = await client.json("GET", "/api/ps", undefined, backendSignal);
     if (!Array.isArray(body.models)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/ps answered without a models list");

@@ -12,14 +12,14 @@ import type { OllamaModelDetails } from "../ollama/types.js";
 import { resolveTargets } from "./backend-targets.js";
 import type { CallRecord } from "./call-record.js";
 import { callEach, describeFailure } from "./fleet-call.js";
-import type { Fleet } from "./fleet.js";
+import type { Backends } from "./fleet.js";
 import { toModelDetails } from "./model-catalogue.js";
 import { ERROR_DOMAIN, invalidArgument, Reason } from "./status.js";
 import { checkModel, type FieldViolation } from "./validate-request.js";
 
 /** Runs one ShowModel call. */
 export async function showModel(
-  fleet: Fleet,
+  fleet: Backends,
   request: ShowModelRequest,
   signal: AbortSignal,
   record: CallRecord,

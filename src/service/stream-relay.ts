@@ -13,7 +13,7 @@
 import type { OllamaStreamLine } from "../ollama/stream-reader.js";
 import type { OllamaMetrics } from "../ollama/types.js";
 import { withAttempts, type AttemptCall, type RetrySettings } from "./attempts.js";
-import type { Fleet } from "./fleet.js";
+import type { Backends } from "./fleet.js";
 
 /** One call to relay. */
 export interface RelayCall<TOut> extends AttemptCall {
@@ -38,7 +38,7 @@ export const USAGE_TRAILERS = {
 } as const;
 
 /** Streams `call` from a backend of `fleet`, retrying elsewhere only before the first message. */
-export function relayStream<TOut>(fleet: Fleet, retry: RetrySettings, call: RelayCall<TOut>): AsyncGenerator<TOut, void, undefined> {
+export function relayStream<TOut>(fleet: Backends, retry: RetrySettings, call: RelayCall<TOut>): AsyncGenerator<TOut, void, undefined> {
   call.record.model = call.model;
   return withAttempts(fleet, retry, call, async function* attempt({ lease, client }, signal) {
     const backend = lease.endpoint.name;

@@ -1,10 +1,10 @@
 /** GetVersion: the gateway's version and GET /api/version of every backend at once. */
 import type { GetVersionResponse } from "../../gen/ollama/v1/ollama.js";
 import { callEach, describeFailure } from "./fleet-call.js";
-import type { Fleet } from "./fleet.js";
+import type { Backends } from "./fleet.js";
 
 /** Runs one GetVersion call. */
-export async function getVersion(fleet: Fleet, gatewayVersion: string, signal: AbortSignal, timeoutMs: number): Promise<GetVersionResponse> {
+export async function getVersion(fleet: Backends, gatewayVersion: string, signal: AbortSignal, timeoutMs: number): Promise<GetVersionResponse> {
   const outcomes = await callEach(fleet.all(), signal, timeoutMs, ({ client }, backendSignal) =>
     client.json("GET", "/api/version", undefined, backendSignal),
   );

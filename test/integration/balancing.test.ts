@@ -199,11 +199,12 @@ describe("admin status", () => {
     await servedBy(gw, chat("llama3.2"));
     const response = await fetch(`http://127.0.0.1:${gw.gateway.adminPort}/status`);
     expect(response.headers.get("content-type")).toBe("application/json");
-    const status = (await response.json()) as Parameters<typeof formatStatus>[0] & { endpoints: Array<Record<string, unknown>> };
-    expect(status.policy).toBe("ollama");
-    expect(status.endpoints.map((e) => e.name)).toEqual(["b1", "b2"]);
-    expect(status.endpoints[0]).toMatchObject({ maxConcurrency: 4, inFlight: 0, loaded: ["llama3.2:latest"], requests: 1 });
-    expect(status.endpoints[0]!.models).toEqual(expect.arrayContaining(["llama3.2:latest", "qwen3:latest"]));
+    const status = (await response.json()) as Parameters<typeof formatStatus>[0];
+    const [cluster] = status.clusters;
+    expect(cluster).toMatchObject({ name: "default", models: ["*"], policy: "ollama" });
+    expect(cluster!.endpoints.map((e) => e.name)).toEqual(["b1", "b2"]);
+    expect(cluster!.endpoints[0]).toMatchObject({ maxConcurrency: 4, inFlight: 0, loaded: ["llama3.2:latest"], requests: 1 });
+    expect(cluster!.endpoints[0]!.models).toEqual(expect.arrayContaining(["llama3.2:latest", "qwen3:latest"]));
     const table = formatStatus(status);
     expect(table).toMatch(/^BACKEND\s+STATE\s+SLOTS\s+RESIDENT/m);
     expect(table).toMatch(/^b1\s+\S+\s+0\/4\s+llama3\.2:latest/m);

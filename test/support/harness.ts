@@ -31,6 +31,11 @@ export async function startTestGateway(backendUrls: string[], tune?: (config: Co
   config.streams.drainTimeoutMs = 2_000;
   config.admin.listen = ""; // tests that need it set "127.0.0.1:0"
   tune?.(config);
+  // Tests tune the top-level settings; the implicit "default" cluster is derived from them.
+  const [only] = config.clusters;
+  if (config.clusters.length === 1 && only?.name === "default") {
+    config.clusters = [{ ...only, backends: config.backends, discovery: config.discovery, policy: config.balancing.policy, policyConfig: config.balancing.policyConfig }];
+  }
   const logs = createLogSink();
   const gateway = await startGateway(config, createLogger(config.log.level, logs));
   const target = `127.0.0.1:${gateway.port}`;

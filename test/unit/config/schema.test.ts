@@ -21,6 +21,7 @@ function problemsOf(raw: Raw): string[] {
 const fieldsOf = (problems: string[]): string[] => problems.map((p) => p.slice(0, p.indexOf(": ")));
 
 const DEFAULT_CONFIG: Config = {
+  clusters: [],
   listen: "0.0.0.0:50051",
   backends: [{ name: "local", url: "http://127.0.0.1:11434", weight: 1, priority: 0, locality: "", labels: {}, maxConcurrency: 1 }],
   balancing: {
@@ -67,6 +68,16 @@ const DEFAULT_CONFIG: Config = {
   reflection: true,
   log: { level: "info" },
 };
+DEFAULT_CONFIG.clusters = [
+  {
+    name: "default",
+    models: ["*"],
+    backends: DEFAULT_CONFIG.backends,
+    discovery: DEFAULT_CONFIG.discovery,
+    policy: "ollama",
+    policyConfig: {},
+  },
+];
 
 describe("validateConfig", () => {
   it("accepts the defaults", () => {
