@@ -10,6 +10,8 @@ import type { Config } from "./config/schema.js";
 import { settingsNeedingRestart } from "./config/watch.js";
 import { startAdminServer, type AdminServer } from "./server/admin-server.js";
 import { FleetHealthPublisher } from "./server/fleet-health.js";
+import { GatewayMetrics } from "./observability/metrics.js";
+import { modelKey } from "./ollama/model-name.js";
 import { startGatewayServer, type GatewayServer } from "./server/grpc-server.js";
 import { createFleet, type FleetRuntime } from "./service/create-fleet.js";
 import { ClusterRouter, type Cluster } from "./service/cluster-router.js";
@@ -28,6 +30,8 @@ export interface Gateway {
   readonly fleet: FleetRuntime;
   /** Every cluster, in configuration order. */
   readonly clusters: readonly Cluster[];
+  /** The Prometheus metrics (also served at the admin endpoint's /metrics). */
+  readonly metrics: GatewayMetrics;
   /**
    * Applies a reloaded configuration: the backend list changes at once (new
    * endpoints join, removed ones drain, in-flight streams are untouched);
@@ -85,6 +89,15 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
   const firstCatalogue = Promise.all(clusters.map((c) => c.runtime.poller.start()));
   await Promise.race([firstCatalogue, new Promise((resolve) => setTimeout(resolve, FIRST_CATALOGUE_WAIT_MS).unref())]);
   const router = new ClusterRouter(clusters, new RetryBudget(config.retry.budgetPercent, config.retry.minRetries));
+  const metrics = new GatewayMetrics();
+  metrics.bindClusters(
+    clusters.map((c) => ({
+      name: c.name,
+      endpoints: () => c.runtime.fleet.pool.endpoints(),
+      queueLength: () => c.runtime.fleet.pool.queueLength,
+      ejections: (backend: string) => c.runtime.ejections(backend),
+    })),
+  );
   const service = createOllamaService({
     fleet: router,
     limits: { maxImageBytes: config.limits.maxImageBytes, maxImages: config.limits.maxImages },
@@ -110,6 +123,8 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       streamLimits: { maxStreamDurationMs: config.streams.maxStreamDurationMs, maxDeadlineMs: config.streams.maxDeadlineMs },
       maxReceiveMessageBytes: config.limits.maxMessageBytes,
       descriptorSet: config.reflection ? readFileSync(packageFile("gen/descriptor.binpb")) : undefined,
+      // Model labels use the normalized name, so "llama3.2" and "llama3.2:latest" are one series.
+      onCallEnd: (summary) => metrics.observeCall({ ...summary, model: summary.model === undefined ? undefined : modelKey(summary.model) }),
     });
     const fleetHealth = new FleetHealthPublisher(server.health);
     const publish = () => fleetHealth.publish(clusters.flatMap((c) => c.runtime.fleet.pool.endpoints()));
@@ -120,7 +135,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       admin = await startAdminServer(config.admin.listen, () => ({
         gateway: { version: packageVersion(), port: server.port },
         clusters: clusters.map((c) => ({ name: c.name, models: c.models, ...c.runtime.status() })),
-      }));
+      }), () => metrics.scrape());
     }
   } catch (error) {
     await closeFleets();
@@ -142,6 +157,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
     server,
     fleet: (clusters[0] as Cluster).runtime,
     clusters,
+    metrics,
     reload(next) {
       const pending = settingsNeedingRestart(current, next);
       for (const cluster of next.clusters) {

@@ -8,6 +8,7 @@ import { ServerError, Status, type CallContext, type ServerMiddlewareCall } from
 import type { Logger } from "pino";
 import { isAbortError } from "../common/abort.js";
 import type { CallRecord, CallRecordContext } from "../service/call-record.js";
+import type { CallSummary } from "../observability/metrics.js";
 import { callerDeadline } from "../server/deadline-interceptor.js";
 
 /**
@@ -18,8 +19,8 @@ import { callerDeadline } from "../server/deadline-interceptor.js";
  */
 const DEADLINE_SLACK_MS = 100;
 
-/** Creates the middleware; it adds a fresh CallRecord to each call's context. */
-export function accessLogMiddleware(logger: Logger) {
+/** Creates the middleware; it adds a fresh CallRecord to each call's context. `onCallEnd` (metrics) sees every line. */
+export function accessLogMiddleware(logger: Logger, onCallEnd?: (line: CallSummary) => void) {
   return async function* accessLog<Req, Res>(
     call: ServerMiddlewareCall<Req, Res, CallRecordContext>,
     context: CallContext,
@@ -53,9 +54,11 @@ export function accessLogMiddleware(logger: Logger) {
         completionTokens: record.completionTokens,
         errorReason: record.errorReason,
         retries: record.retries,
+        queueWaitMs: record.queueWaitMs === undefined ? undefined : round(record.queueWaitMs),
         peer: context.peer,
         requestId: firstString(context.metadata.get("x-request-id")),
       };
+      onCallEnd?.(line);
       if (code === Status.OK || code === Status.CANCELLED || code === Status.INVALID_ARGUMENT || code === Status.NOT_FOUND) {
         logger.info(line, "rpc");
       } else if (code === Status.UNKNOWN) {

@@ -13,6 +13,7 @@ import { ServerReflection, ServerReflectionService } from "nice-grpc-server-refl
 import type { Logger } from "pino";
 import { OllamaServiceDefinition, type OllamaServiceImplementation } from "../../gen/ollama/v1/ollama.js";
 import { accessLogMiddleware } from "../middleware/access-log.js";
+import type { CallSummary } from "../observability/metrics.js";
 import { streamLimitsMiddleware, type StreamLimits } from "../middleware/stream-limits.js";
 import { Terminator } from "../middleware/terminator.js";
 import { ShutdownReason } from "../service/abort-reasons.js";
@@ -33,6 +34,8 @@ export interface GatewayServerOptions {
   maxReceiveMessageBytes: number;
   /** Serialized FileDescriptorSet for reflection; undefined disables reflection. */
   descriptorSet: Uint8Array | undefined;
+  /** Sees every call's access-log summary (metrics). */
+  onCallEnd?: (summary: CallSummary) => void;
 }
 
 /** A listening gateway server. */
@@ -66,7 +69,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   } as Record<string, unknown>).use(terminator.middleware);
 
   server
-    .with(accessLogMiddleware(options.logger))
+    .with(accessLogMiddleware(options.logger, options.onCallEnd))
     .with(errorDetailsServerMiddleware)
     .with(streamLimitsMiddleware(options.streamLimits))
     .add(OllamaServiceDefinition, options.service);

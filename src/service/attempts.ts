@@ -74,6 +74,7 @@ export async function* withAttempts<T>(fleet: Backends, settings: RetrySettings,
   try {
     for (let attempt = 0; ; attempt++) {
       let leased: LeasedBackend;
+      const waitStartedAt = performance.now();
       try {
         leased = await fleet.acquire({
           model: call.modelKey,
@@ -87,6 +88,7 @@ export async function* withAttempts<T>(fleet: Backends, settings: RetrySettings,
         const reported = lastError !== undefined && !signal.aborted ? lastError : error;
         throwMapped(reported, signal, { model: call.model, chunksSent: record.chunksOut, backend: lastBackend }, call);
       }
+      record.queueWaitMs = (record.queueWaitMs ?? 0) + (performance.now() - waitStartedAt);
       releaseRetry?.();
       releaseRetry = undefined;
       const backend = leased.lease.endpoint.name;

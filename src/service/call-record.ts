@@ -22,6 +22,8 @@ export interface CallRecord {
   errorReason?: string;
   /** Attempts made beyond the first (retries before the first token). */
   retries?: number;
+  /** Time spent waiting for backend slots (gateway queue), summed over attempts. */
+  queueWaitMs?: number;
 }
 
 /** Context extension carrying the call record (see nice-grpc's typed context extensions). */

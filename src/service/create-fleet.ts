@@ -31,6 +31,8 @@ export interface FleetRuntime {
   status(): Record<string, unknown>;
   /** Subscribes to state changes (endpoints, health, ejection, catalogues). */
   onChange(listener: () => void): void;
+  /** Outlier ejections of `backend` since start. */
+  ejections(backend: string): number;
   /** Stops health checks, polling and timers, then closes the clients (waiting unless `force`). */
   close(force: boolean): Promise<void>;
 }
@@ -121,6 +123,7 @@ export function createFleet(config: Config, clientOptions: OllamaClientOptions, 
     onChange(listener) {
       changeListeners.push(listener);
     },
+    ejections: (backend) => outlier?.stats(backend)?.ejections ?? 0,
     status() {
       const base = pool.status();
       const endpointsStatus = (base.endpoints as Array<Record<string, unknown>>).map((e) => {
