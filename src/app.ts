@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
+import { Authenticator } from "./auth/authenticator.js";
 import { packageFile, packageVersion } from "./common/package-files.js";
 import type { Config } from "./config/schema.js";
 import { settingsNeedingRestart } from "./config/watch.js";
@@ -46,7 +47,28 @@ export interface Gateway {
 const FIRST_CATALOGUE_WAIT_MS = 1_000;
 
 /** Starts a gateway for `config`. */
-export async function startGateway(config: Config, logger: Logger): Promise<Gateway> {
+export async function startGateway(config: Config, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Gateway> {
+  // Before anything with a lifetime exists: an unset JWT secret or unreadable JWKS file fails start-up here.
+  const auth = config.auth.enabled ? { authenticator: await Authenticator.create(config.auth, { env }), settings: config.auth } : undefined;
+  if (auth === undefined) {
+    logger.warn(
+      { listen: config.listen, managementEnabled: config.management.enabled },
+      `AUTHENTICATION IS DISABLED: anyone who can reach ${config.listen} may use every model` +
+        (config.management.enabled ? " and every management call (pull, delete, copy, load, unload)" : "") +
+        "; set auth.enabled: true unless this is local use",
+    );
+  } else {
+    logger.info(
+      {
+        apiKeys: config.auth.apiKeys.length,
+        jwt: config.auth.jwt?.key.type ?? "off",
+        openMethods: config.auth.openMethods,
+        openHealth: config.auth.openHealth,
+        openReflection: config.auth.openReflection,
+      },
+      "authentication enabled",
+    );
+  }
   const clientOptions = {
     connections: config.upstream.connections,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
@@ -123,6 +145,7 @@ export async function startGateway(config: Config, logger: Logger): Promise<Gate
       streamLimits: { maxStreamDurationMs: config.streams.maxStreamDurationMs, maxDeadlineMs: config.streams.maxDeadlineMs },
       maxReceiveMessageBytes: config.limits.maxMessageBytes,
       descriptorSet: config.reflection ? readFileSync(packageFile("gen/descriptor.binpb")) : undefined,
+      auth,
       // Model labels use the normalized name, so "llama3.2" and "llama3.2:latest" are one series.
       onCallEnd: (summary) => metrics.observeCall({ ...summary, model: summary.model === undefined ? undefined : modelKey(summary.model) }),
     });

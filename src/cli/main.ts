@@ -8,6 +8,7 @@ import { cpCommand, loadCommand, rmCommand, unloadCommand } from "./admin-comman
 import { clientCommand } from "./client-commands.js";
 import { demoCommand } from "./demo-command.js";
 import { embedCommand } from "./embed-command.js";
+import { hashKeyCommand } from "./hash-key-command.js";
 import { modelsCommand } from "./models-command.js";
 import { statusCommand } from "./status-command.js";
 import { psCommand } from "./ps-command.js";
@@ -36,6 +37,7 @@ Commands:
   cp         copy a model to a new name on the backends (management)
   load       load a model into memory on the backends (management)
   unload     unload a model from memory on the backends (management)
+  hash-key   print the SHA-256 of an API key read from stdin (for auth.api_keys)
   demo       start simulated backends + gateway and stream a chat through them
   version    print the version
 
@@ -59,6 +61,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   cp: cpCommand,
   load: loadCommand,
   unload: unloadCommand,
+  "hash-key": hashKeyCommand,
   demo: demoCommand,
 };
 

@@ -5,6 +5,7 @@
  * a typo never silently falls back to a default.
  */
 import { parseDurationMs } from "../common/duration.js";
+import { AUTH_DEFAULTS, parseAuthConfig, type AuthSettings } from "./auth-schema.js";
 
 /** A validated configuration. Durations are in ms, sizes in bytes. */
 export interface Config {
@@ -56,6 +57,7 @@ export interface Config {
   limits: { maxMessageBytes: number; maxImageBytes: number; maxImages: number; maxEmbedInputs: number };
   management: { enabled: boolean };
   reflection: boolean;
+  auth: AuthSettings;
   log: { level: LogLevel };
 }
 
@@ -131,6 +133,7 @@ export const DEFAULTS = {
   limits: { max_message_bytes: "64MiB", max_image_bytes: "20MiB", max_images: 16, max_embed_inputs: 256 },
   management: { enabled: false },
   reflection: true,
+  auth: AUTH_DEFAULTS,
   log: { level: "info" },
 } as const;
 
@@ -152,7 +155,7 @@ export function validateConfig(raw: Raw): Config {
   const v = new Validator(problems);
   v.keys(raw, "", [
     "listen", "backends", "discovery", "clusters", "balancing", "health_check", "outlier_detection", "catalogue", "queue", "retry", "admin",
-    "upstream", "streams", "limits", "management", "reflection", "log",
+    "upstream", "streams", "limits", "management", "reflection", "auth", "log",
   ]);
   const balancing = v.section(raw, "balancing", [
     "policy", "policy_config", "affinity_metadata", "priority_metadata", "panic_threshold", "cold_load_estimate", "service_time_estimate",
@@ -249,6 +252,7 @@ export function validateConfig(raw: Raw): Config {
     },
     management: { enabled: v.bool(management.enabled, "management.enabled") },
     reflection: v.bool(raw.reflection, "reflection"),
+    auth: parseAuthConfig(raw.auth, (text) => v.problem(text)),
     log: { level: v.oneOf(log.level, "log.level", LOG_LEVELS) },
   };
   if (

@@ -55,6 +55,9 @@ export function accessLogMiddleware(logger: Logger, onCallEnd?: (line: CallSumma
         errorReason: record.errorReason,
         retries: record.retries,
         queueWaitMs: record.queueWaitMs === undefined ? undefined : round(record.queueWaitMs),
+        principal: record.principal,
+        tenant: record.tenant,
+        authFailure: record.authFailure,
         peer: context.peer,
         requestId: firstString(context.metadata.get("x-request-id")),
       };

@@ -1,18 +1,21 @@
 /**
  * Assembles the nice-grpc server: OllamaService behind its middleware chain,
- * grpc.health.v1 and server reflection (both outside the chain, so auth added
- * later never blocks probes or grpcurl), and graceful shutdown.
+ * grpc.health.v1 and server reflection (outside the chain, so open unless
+ * auth.open_health / auth.open_reflection are false), and graceful shutdown.
  *
  * Chain, outermost first: terminator (every service) -> access log -> error
- * details -> stream limits -> handler.
+ * details -> auth (only when enabled) -> stream limits -> handler.
  */
-import { createServer, type Server } from "nice-grpc";
+import { createServer, type Server, type ServerAddBuilder } from "nice-grpc";
 import { errorDetailsServerMiddleware } from "nice-grpc-error-details";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
 import type { Logger } from "pino";
 import { OllamaServiceDefinition, type OllamaServiceImplementation } from "../../gen/ollama/v1/ollama.js";
+import type { Authenticator } from "../auth/authenticator.js";
+import type { AuthSettings } from "../config/auth-schema.js";
 import { accessLogMiddleware } from "../middleware/access-log.js";
+import { authMiddleware } from "../middleware/auth.js";
 import type { CallSummary } from "../observability/metrics.js";
 import { streamLimitsMiddleware, type StreamLimits } from "../middleware/stream-limits.js";
 import { Terminator } from "../middleware/terminator.js";
@@ -36,6 +39,8 @@ export interface GatewayServerOptions {
   descriptorSet: Uint8Array | undefined;
   /** Sees every call's access-log summary (metrics). */
   onCallEnd?: (summary: CallSummary) => void;
+  /** Authentication; undefined when auth is disabled (then no auth middleware is installed at all). */
+  auth: { authenticator: Authenticator; settings: AuthSettings } | undefined;
 }
 
 /** A listening gateway server. */
@@ -68,18 +73,20 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     "grpc.keepalive_timeout_ms": 20_000,
   } as Record<string, unknown>).use(terminator.middleware);
 
-  server
-    .with(accessLogMiddleware(options.logger, options.onCallEnd))
-    .with(errorDetailsServerMiddleware)
-    .with(streamLimitsMiddleware(options.streamLimits))
-    .add(OllamaServiceDefinition, options.service);
+  const auth = options.auth === undefined ? undefined : authMiddleware(options.auth.authenticator, options.auth.settings);
+  // Auth sits inside the access log (so the log line names the principal) and error details (so its errors carry ErrorInfo).
+  const logged = server.with(accessLogMiddleware(options.logger, options.onCallEnd)).with(errorDetailsServerMiddleware);
+  const authed: ServerAddBuilder<CallRecordContext> = auth === undefined ? logged : logged.with(auth);
+  authed.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceDefinition, options.service);
 
+  // Health and reflection are open unless auth.open_health / auth.open_reflection say otherwise.
+  const guard = (open: boolean | undefined) => (auth === undefined || open !== false ? server : server.with(auth));
   const health = HealthState();
-  server.add(HealthDefinition, HealthServiceImpl(health));
+  guard(options.auth?.settings.openHealth).add(HealthDefinition, HealthServiceImpl(health));
   for (const name of HEALTH_SERVICES) health.setStatus("healthy", name);
 
   if (options.descriptorSet !== undefined) {
-    server.add(ServerReflectionService, ServerReflection(options.descriptorSet, [OllamaServiceDefinition.fullName]));
+    guard(options.auth?.settings.openReflection).add(ServerReflectionService, ServerReflection(options.descriptorSet, [OllamaServiceDefinition.fullName]));
   }
 
   const port = await server.listen(options.listen);

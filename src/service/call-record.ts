@@ -20,6 +20,12 @@ export interface CallRecord {
   completionTokens?: number;
   /** ErrorInfo reason when the call failed. */
   errorReason?: string;
+  /** Principal name of an authenticated call (set by the auth middleware). */
+  principal?: string;
+  /** Its tenant. */
+  tenant?: string;
+  /** Why authentication failed, for the log (never the credential). */
+  authFailure?: string;
   /** Attempts made beyond the first (retries before the first token). */
   retries?: number;
   /** Time spent waiting for backend slots (gateway queue), summed over attempts. */

@@ -80,6 +80,7 @@ describe("usage and exit codes", () => {
     [["sim", "--help"], 0, /--tokens-per-second/],
     [["chat", "--help"], 0, /--deadline/],
     [["models", "--help"], 0, /--json/],
+    [["hash-key", "--help"], 0, /SHA-256/],
     [["bogus"], 2, /unknown command/],
     [["chat", "hello"], 2, /--model is required/],
     [["serve", "--no-such-flag"], 2, /Unknown option/],
@@ -90,6 +91,14 @@ describe("usage and exit codes", () => {
     expect(result.code).toBe(code);
     expect(result.stdout + result.stderr).toMatch(output);
   });
+});
+
+it("hash-key prints the SHA-256 of the key on stdin", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const result = spawnSync(process.execPath, [BIN, "hash-key"], { input: "secret-key\n", encoding: "utf8", timeout: 10_000 });
+  expect(result.status).toBe(0);
+  const { createHash } = await import("node:crypto");
+  expect(result.stdout.trim()).toBe(createHash("sha256").update("secret-key").digest("hex"));
 });
 
 it("sim + serve from the CLI: chat streams, a 300 ms deadline aborts the simulator's request, SIGTERM exits 0", async () => {

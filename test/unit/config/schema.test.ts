@@ -66,6 +66,7 @@ const DEFAULT_CONFIG: Config = {
   limits: { maxMessageBytes: 64 * 1024 * 1024, maxImageBytes: 20 * 1024 * 1024, maxImages: 16, maxEmbedInputs: 256 },
   management: { enabled: false },
   reflection: true,
+  auth: { enabled: false, apiKeys: [], jwt: undefined, openMethods: [], openHealth: true, openReflection: true, adminScope: "admin" },
   log: { level: "info" },
 };
 DEFAULT_CONFIG.clusters = [
