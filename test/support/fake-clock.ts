@@ -97,14 +97,5 @@ export function flushMicrotasks(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1), for reproducible jitter. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, a tiny seeded PRNG uniform in [0, 1) (one implementation: the simulator's). */
+export { mulberry32 } from "../../src/sim/prng.js";

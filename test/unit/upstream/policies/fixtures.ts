@@ -29,17 +29,9 @@ export function weighted(names: readonly string[], weights: readonly number[]): 
   return names.map((name, i) => endpoint(name, { weight: weights[i] ?? 1 }));
 }
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** mulberry32, a tiny seeded PRNG uniform in [0, 1) (one implementation: the simulator's). */
+import { mulberry32 } from "../../../support/fake-clock.js";
+export { mulberry32 };
 
 /** Costs are not used by these policies. */
 export const noCosts: CostModel = { loadMs: () => 0, serviceMs: () => 0 };
