@@ -135,17 +135,9 @@ export interface Session {
   readonly turns: readonly Turn[];
 }
 
-/** mulberry32: a small, fast, seedable PRNG; uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The simulator's seeded PRNG (one implementation), re-exported for the benchmark. */
+import { mulberry32 } from "../src/sim/prng.js";
+export { mulberry32 };
 
 /** Zipf probabilities for ranks 1..n. */
 export function zipfWeights(n: number, exponent: number): number[] {

@@ -158,6 +158,7 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
       admin = await startAdminServer(config.admin.listen, () => ({
         gateway: { version: packageVersion(), port: server.port },
         clusters: clusters.map((c) => ({ name: c.name, models: c.models, ...c.runtime.status() })),
+        retries: router.retryBudget.snapshot(),
       }), () => metrics.scrape());
     }
   } catch (error) {

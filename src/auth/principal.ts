@@ -63,7 +63,3 @@ export function mayUseModel(principal: Principal, model: string): boolean {
   return modelMatcher(principal)(model);
 }
 
-/** True when `principal` holds `scope`. */
-export function hasScope(principal: Principal, scope: string): boolean {
-  return principal.scopes.has(scope);
-}

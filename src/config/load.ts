@@ -21,19 +21,6 @@ export interface ConfigOverrides {
   adminListen?: string;
 }
 
-/** Environment variables read, with the setting each overrides. */
-export const ENVIRONMENT = {
-  OLLAMA_GRPC_CONFIG: "path of the YAML config file",
-  OLLAMA_GRPC_LISTEN: "listen",
-  OLLAMA_GRPC_BACKENDS: "backends (comma-separated URLs, each optionally NAME=URL)",
-  OLLAMA_GRPC_LOG_LEVEL: "log.level",
-  OLLAMA_GRPC_MAX_STREAM_DURATION: "streams.max_stream_duration",
-  OLLAMA_GRPC_DRAIN_TIMEOUT: "streams.drain_timeout",
-  OLLAMA_GRPC_MANAGEMENT: "management.enabled (true or false)",
-  OLLAMA_GRPC_POLICY: "balancing.policy",
-  OLLAMA_GRPC_ADMIN_LISTEN: "admin.listen (empty disables the admin endpoint)",
-} as const;
-
 type Raw = Record<string, unknown>;
 
 /** Loads and validates the configuration. Throws ConfigError naming every bad field. */

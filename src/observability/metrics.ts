@@ -7,7 +7,7 @@
  * past `maxModels` distinct values, new ones are counted as "other".
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { EndpointView } from "../upstream/types.js";
+import { isUsable, type EndpointView } from "../upstream/types.js";
 
 /** What the metrics learn from one finished call. */
 export interface CallSummary {
@@ -59,38 +59,20 @@ export class GatewayMetrics {
     this.#retries = new Counter({ name: "ollama_grpc_retries_total", help: "Attempts made on another backend before the first token.", labelNames: ["method"], registers });
     this.#queueWait = new Histogram({ name: "ollama_grpc_queue_wait_seconds", help: "Time calls waited in the gateway queue for a backend slot.", labelNames: ["method"], buckets: DURATION_BUCKETS, registers });
     const gauges = this;
-    new Gauge({
-      name: "ollama_grpc_backend_in_flight",
-      help: "Calls in flight per backend.",
-      labelNames: ["cluster", "backend"],
-      registers,
-      collect() {
-        this.reset();
-        for (const c of gauges.#clusters) for (const e of c.endpoints()) this.set({ cluster: c.name, backend: e.name }, e.inFlight);
-      },
-    });
-    new Gauge({
-      name: "ollama_grpc_backend_slots",
-      help: "Slots (max_concurrency) per backend.",
-      labelNames: ["cluster", "backend"],
-      registers,
-      collect() {
-        this.reset();
-        for (const c of gauges.#clusters) for (const e of c.endpoints()) this.set({ cluster: c.name, backend: e.name }, e.maxConcurrency);
-      },
-    });
-    new Gauge({
-      name: "ollama_grpc_backend_up",
-      help: "1 when the backend is usable (passing health checks, not ejected, not draining), else 0.",
-      labelNames: ["cluster", "backend"],
-      registers,
-      collect() {
-        this.reset();
-        for (const c of gauges.#clusters) {
-          for (const e of c.endpoints()) this.set({ cluster: c.name, backend: e.name }, !e.draining && !e.ejected && e.health !== "unhealthy" ? 1 : 0);
-        }
-      },
-    });
+    const backendGauge = (name: string, help: string, value: (e: EndpointView) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["cluster", "backend"],
+        registers,
+        collect() {
+          this.reset();
+          for (const c of gauges.#clusters) for (const e of c.endpoints()) this.set({ cluster: c.name, backend: e.name }, value(e));
+        },
+      });
+    backendGauge("ollama_grpc_backend_in_flight", "Calls in flight per backend.", (e) => e.inFlight);
+    backendGauge("ollama_grpc_backend_slots", "Slots (max_concurrency) per backend.", (e) => e.maxConcurrency);
+    backendGauge("ollama_grpc_backend_up", "1 when the backend is usable (passing health checks, not ejected, not draining), else 0.", (e) => (isUsable(e) ? 1 : 0));
     new Counter({
       name: "ollama_grpc_backend_ejections_total",
       help: "Outlier ejections per backend since start.",

@@ -130,8 +130,3 @@ export interface OllamaTagsModel {
   digest?: string;
   details?: OllamaModelDetails;
 }
-
-/** Body of GET /api/tags. */
-export interface OllamaTagsResponse {
-  models: OllamaTagsModel[];
-}

@@ -13,7 +13,7 @@
  */
 import type { HealthState, HealthStatus } from "nice-grpc-server-health";
 import { OllamaServiceDefinition } from "../../gen/ollama/v1/ollama.js";
-import type { EndpointView } from "../upstream/types.js";
+import { isUsable, type EndpointView } from "../upstream/types.js";
 
 const SERVICE = OllamaServiceDefinition.fullName;
 
@@ -35,14 +35,13 @@ export class FleetHealthPublisher {
   /** Recomputes every status from `endpoints` and sets the ones that changed. */
   publish(endpoints: readonly EndpointView[]): void {
     if (this.#stopped) return;
-    const usable = (e: EndpointView): boolean => !e.draining && !e.ejected && e.health !== "unhealthy";
     const next = new Map<string, HealthStatus>();
-    next.set(SERVICE, endpoints.some(usable) ? "healthy" : "unhealthy");
+    next.set(SERVICE, endpoints.some(isUsable) ? "healthy" : "unhealthy");
     const models = new Map<string, boolean>();
     for (const endpoint of endpoints) {
       if (endpoint.draining) continue;
-      next.set(backendHealthName(endpoint.name), usable(endpoint) ? "healthy" : "unhealthy");
-      for (const model of endpoint.models ?? []) models.set(model, (models.get(model) ?? false) || usable(endpoint));
+      next.set(backendHealthName(endpoint.name), isUsable(endpoint) ? "healthy" : "unhealthy");
+      for (const model of endpoint.models ?? []) models.set(model, (models.get(model) ?? false) || isUsable(endpoint));
     }
     for (const [model, served] of models) next.set(modelHealthName(model), served ? "healthy" : "unhealthy");
     for (const name of this.#published.keys()) if (!next.has(name)) next.set(name, "unknown");

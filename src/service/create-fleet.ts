@@ -1,7 +1,8 @@
 /**
  * Assembles the fleet from configuration: one OllamaClient per endpoint, the
  * upstream pool with the configured policy, active health checks, outlier
- * detection, the catalogue poller and the retry budget, all wired together:
+ * detection and the catalogue poller, all wired together (the retry budget
+ * is the gateway's, shared by every cluster: see ClusterRouter):
  *
  *   health checker --health--> pool <--outcome-- attempts
  *   outlier detector <--outcome-- pool ; outlier --eject/uneject--> pool
@@ -16,7 +17,6 @@ import { SuccessRateDetector } from "../upstream/success-rate-detector.js";
 import { modelAwarePolicyFactory } from "../upstream/policies/model-aware.js";
 import { createPolicyRegistry } from "../upstream/policies/registry.js";
 import { UpstreamPool } from "../upstream/pool.js";
-import { RetryBudget } from "../upstream/retry-budget.js";
 import { systemClock, type Clock, type EndpointConfig } from "../upstream/types.js";
 import { CataloguePoller } from "./catalogue-poller.js";
 import { Fleet } from "./fleet.js";
@@ -88,8 +88,7 @@ export function createFleet(config: Config, clientOptions: OllamaClientOptions, 
     },
     eject: (name) => outlier?.eject(name),
   });
-  const budget = new RetryBudget(config.retry.budgetPercent, config.retry.minRetries);
-  const fleet = new Fleet(pool, endpoints, (endpoint) => new OllamaClient(endpoint.name, endpoint.url, clientOptions), budget);
+  const fleet = new Fleet(pool, endpoints, (endpoint) => new OllamaClient(endpoint.name, endpoint.url, clientOptions));
   const poller = new CataloguePoller(fleet, clock, config.catalogue.refreshIntervalMs, config.upstream.metadataTimeoutMs);
   if (config.healthCheck.enabled) {
     health = new HealthChecker({
@@ -130,7 +129,7 @@ export function createFleet(config: Config, clientOptions: OllamaClientOptions, 
         const name = e.name as string;
         return { ...e, healthCheck: health?.stats(name) ?? null, outlier: outlier?.stats(name) ?? null };
       });
-      return { ...base, endpoints: endpointsStatus, retries: budget.snapshot() };
+      return { ...base, endpoints: endpointsStatus };
     },
     async close(force) {
       health?.stop();

@@ -1,7 +1,7 @@
 /**
  * The backends as the service sees them: the upstream pool (which endpoint
  * may take a call) joined with one OllamaClient (one undici Pool) per
- * endpoint, plus the retry budget. Fleet-wide calls use `all()`; calls that
+ * endpoint. Fleet-wide calls use `all()`; calls that
  * occupy a backend slot use `acquire()`.
  */
 import type { OllamaClient } from "../ollama/client.js";
@@ -23,8 +23,8 @@ export interface LeasedBackend {
 
 /**
  * What the service layer needs from the backends: fleet-wide lists, slots
- * for calls, the retry budget, and residency hints. One cluster's Fleet
- * provides it, and so does the ClusterRouter over several clusters.
+ * for calls, the retry budget, and residency hints. The ClusterRouter
+ * provides it over the clusters' Fleets (one Fleet per cluster).
  */
 export interface Backends {
   /** Every backend not draining, in configuration order. */
@@ -42,16 +42,15 @@ export interface Backends {
   markMissing(backend: string, model: string): void;
 }
 
-export class Fleet implements Backends {
+/** One cluster's backends: its pool and a client per endpoint. */
+export class Fleet {
   readonly pool: UpstreamPool;
-  readonly retryBudget: RetryBudget;
   readonly #clients: Map<string, OllamaClient>;
   readonly #createClient: (endpoint: EndpointConfig) => OllamaClient;
 
   /** `createClient` makes the client of an endpoint when it joins (at start and on reload). */
-  constructor(pool: UpstreamPool, endpoints: readonly EndpointConfig[], createClient: (endpoint: EndpointConfig) => OllamaClient, retryBudget: RetryBudget) {
+  constructor(pool: UpstreamPool, endpoints: readonly EndpointConfig[], createClient: (endpoint: EndpointConfig) => OllamaClient) {
     this.pool = pool;
-    this.retryBudget = retryBudget;
     this.#createClient = createClient;
     this.#clients = new Map(endpoints.map((e) => [e.name, createClient(e)]));
   }

@@ -41,6 +41,11 @@ export interface EndpointView extends EndpointConfig {
   readonly loaded: ReadonlySet<string>;
 }
 
+/** Whether an endpoint can take calls: not draining, not ejected, not failing its health check ("unknown" counts as usable). */
+export function isUsable(endpoint: EndpointView): boolean {
+  return !endpoint.draining && !endpoint.ejected && endpoint.health !== "unhealthy";
+}
+
 /** What is being routed. */
 export interface PickRequest {
   /** Model key ("llama3.2:latest"), when the call is for a model. */

@@ -9,6 +9,7 @@
  */
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { EventWaits } from "./event-waits.js";
 import { ADS_SERVICE, EDS_TYPE_URL, xdsCodec, xdsIncludeDirs } from "../../src/upstream/xds-protos.js";
 
 /** One DiscoveryRequest as received, with the stream it came on (0 = the first stream). */
@@ -35,19 +36,18 @@ type AdsCall = grpc.ServerDuplexStream<Record<string, unknown>, Record<string, u
 
 export class FakeXdsServer {
   readonly #server: grpc.Server;
-  readonly #timeoutMs: number;
+  readonly #waits: EventWaits;
   readonly #requests: RecordedRequest[] = [];
   readonly #open = new Map<number, AdsCall>();
   /** Streams ever opened and streams ended by the client (cancelled or half-closed). */
   #opened = 0;
   readonly #clientEnded = new Set<number>();
   #nonce = 0;
-  readonly #waiters = new Set<() => void>();
   /** `127.0.0.1:port`, for the resolver's `server` option. */
   address = "";
 
   private constructor(timeoutMs: number) {
-    this.#timeoutMs = timeoutMs;
+    this.#waits = new EventWaits(timeoutMs, "FakeXdsServer: ");
     this.#server = new grpc.Server();
     const definition = protoLoader.loadSync("envoy/service/discovery/v3/ads.proto", {
       keepCase: true,
@@ -154,25 +154,11 @@ export class FakeXdsServer {
   }
 
   #notify(): void {
-    for (const waiter of [...this.#waiters]) waiter();
+    this.#waits.notify();
   }
 
-  /** Resolves with `probe()` once it is defined: checked now and after every server event, for at most timeoutMs. */
   #until<T>(what: string, probe: () => T | undefined): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = () => {
-        const value = probe();
-        if (value === undefined) return;
-        this.#waiters.delete(check);
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`FakeXdsServer: no ${what} within ${this.#timeoutMs} ms (${this.#requests.length} requests so far)`));
-      }, this.#timeoutMs);
-      this.#waiters.add(check);
-      check();
-    });
+    return this.#waits.until(what, probe, () => ` (${this.#requests.length} requests so far)`);
   }
+
 }

@@ -4,6 +4,7 @@ import type { ResolverListener } from "../../../src/upstream/resolver.js";
 import { XdsResolver, type XdsResolverOptions } from "../../../src/upstream/resolver-xds.js";
 import type { EndpointConfig } from "../../../src/upstream/types.js";
 import { EDS_TYPE_URL } from "../../../src/upstream/xds-protos.js";
+import { EventWaits } from "../../support/event-waits.js";
 import { FakeClock, flushMicrotasks } from "../../support/fake-clock.js";
 import { unusedPort } from "../../support/ports.js";
 import { FakeXdsServer, type ClusterLoadAssignment } from "../../support/xds-server.js";
@@ -19,43 +20,26 @@ const CLUSTER = "ollama";
 class Recorder implements ResolverListener {
   readonly lists: EndpointConfig[][] = [];
   readonly errors: Error[] = [];
-  readonly #waiters = new Set<() => void>();
+  readonly #waits = new EventWaits(WAIT_MS);
 
   onEndpoints(endpoints: EndpointConfig[]): void {
     this.lists.push(endpoints);
-    for (const waiter of [...this.#waiters]) waiter();
+    this.#waits.notify();
   }
 
   onError(error: Error): void {
     this.errors.push(error);
-    for (const waiter of [...this.#waiters]) waiter();
+    this.#waits.notify();
   }
 
   list(index: number): Promise<EndpointConfig[]> {
-    return this.#until(`endpoint list #${index}`, () => this.lists[index]);
+    return this.#waits.until(`endpoint list #${index}`, () => this.lists[index]);
   }
 
   error(index: number): Promise<Error> {
-    return this.#until(`error #${index}`, () => this.errors[index]);
+    return this.#waits.until(`error #${index}`, () => this.errors[index]);
   }
 
-  #until<T>(what: string, probe: () => T | undefined): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const check = () => {
-        const value = probe();
-        if (value === undefined) return;
-        this.#waiters.delete(check);
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(check);
-        reject(new Error(`no ${what} within ${WAIT_MS} ms`));
-      }, WAIT_MS);
-      this.#waiters.add(check);
-      check();
-    });
-  }
 }
 
 const cleanups: Array<() => void> = [];
