@@ -20,6 +20,7 @@ import { createResolver } from "./service/discovery.js";
 import { RetryBudget } from "./upstream/retry-budget.js";
 import { systemClock } from "./upstream/types.js";
 import { createOllamaService } from "./service/ollama-service.js";
+import { createQuotaRuntime, type QuotaRuntime } from "./quota/create-enforcer.js";
 
 /** A running gateway. */
 export interface Gateway {
@@ -69,6 +70,8 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
       "authentication enabled",
     );
   }
+  const metrics = new GatewayMetrics();
+  const quotas = await startQuotas(config, env, logger, metrics);
   const clientOptions = {
     connections: config.upstream.connections,
     connectTimeoutMs: config.upstream.connectTimeoutMs,
@@ -107,11 +110,11 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
   const closeFleets = async () => {
     for (const resolver of resolvers) resolver.stop();
     await Promise.all(clusters.map((c) => c.runtime.close(true)));
+    await quotas?.close();
   };
   const firstCatalogue = Promise.all(clusters.map((c) => c.runtime.poller.start()));
   await Promise.race([firstCatalogue, new Promise((resolve) => setTimeout(resolve, FIRST_CATALOGUE_WAIT_MS).unref())]);
   const router = new ClusterRouter(clusters, new RetryBudget(config.retry.budgetPercent, config.retry.minRetries));
-  const metrics = new GatewayMetrics();
   metrics.bindClusters(
     clusters.map((c) => ({
       name: c.name,
@@ -146,6 +149,7 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
       maxReceiveMessageBytes: config.limits.maxMessageBytes,
       descriptorSet: config.reflection ? readFileSync(packageFile("gen/descriptor.binpb")) : undefined,
       auth,
+      quotas: quotas === undefined ? undefined : { enforcer: quotas.enforcer, onRejected: (principal, limit) => metrics.quotaRejected(principal.name, limit.kind) },
       // Model labels use the normalized name, so "llama3.2" and "llama3.2:latest" are one series.
       onCallEnd: (summary) => metrics.observeCall({ ...summary, model: summary.model === undefined ? undefined : modelKey(summary.model) }),
     });
@@ -203,4 +207,35 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
       return closing;
     },
   };
+}
+
+/** Minimum time between two log lines about quota store failures. */
+const STORE_ERROR_LOG_INTERVAL_MS = 10_000;
+
+/** The quota runtime, or undefined when no limit is configured; logs what it does. */
+async function startQuotas(config: Config, env: NodeJS.ProcessEnv, logger: Logger, metrics: GatewayMetrics): Promise<QuotaRuntime | undefined> {
+  const settings = config.quotas;
+  let lastLoggedAt = -Infinity;
+  let suppressed = 0;
+  const runtime = await createQuotaRuntime(settings, config.auth.apiKeys, env, {
+    onStoreError(operation, error) {
+      metrics.quotaStoreError(operation);
+      const now = Date.now();
+      if (now - lastLoggedAt < STORE_ERROR_LOG_INTERVAL_MS) {
+        suppressed += 1;
+        return;
+      }
+      logger.warn({ operation, policy: settings.onStoreError, err: error, suppressed }, `quota store failed: calls are ${settings.onStoreError === "open" ? "admitted unmetered" : "rejected"} (fail-${settings.onStoreError})`);
+      lastLoggedAt = now;
+      suppressed = 0;
+    },
+    onConnectionLost: (error) => logger.warn({ err: error }, "quota store (redis) connection lost; reconnecting"),
+    onConnectionRestored: () => logger.info("quota store (redis) connection restored"),
+  });
+  if (runtime === undefined) return undefined;
+  logger.info(
+    { store: runtime.store, onStoreError: settings.onStoreError, perModelRules: settings.perModel.length, connected: runtime.connected },
+    runtime.connected ? "quotas enabled" : `quotas enabled, but the quota store is not reachable yet (fail-${settings.onStoreError} until it is)`,
+  );
+  return runtime;
 }

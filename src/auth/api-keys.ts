@@ -30,6 +30,7 @@ export class ApiKeyStore {
           scopes: new Set(key.scopes),
           models: Object.freeze([...key.models]),
           credential: "api_key",
+          limits: key.limits,
         }),
       };
     });

@@ -4,8 +4,8 @@
  * which models they may use. A Principal never carries the credential it was
  * derived from.
  */
-import { modelKey } from "../ollama/model-name.js";
-import { globToRegExp } from "../service/cluster-router.js";
+import type { LimitSpec } from "../config/quota-schema.js";
+import { modelGlobMatcher } from "../ollama/model-glob.js";
 
 /** An authenticated caller. Immutable. */
 export interface Principal {
@@ -22,6 +22,8 @@ export interface Principal {
   readonly models: readonly string[];
   /** How the caller authenticated ("none" only for methods that need no authentication). */
   readonly credential: "api_key" | "jwt" | "none";
+  /** This caller's own limits (an API key's `limits`), overriding `quotas.per_principal` field by field. */
+  readonly limits?: LimitSpec | undefined;
 }
 
 /**
@@ -44,18 +46,10 @@ export function allowsEveryModel(principal: Principal): boolean {
 
 /**
  * A predicate for the models `principal` may use, compiling its globs once
- * (use it to filter long lists). A name matches when a glob matches it as
- * sent, its key ("llama3.2" -> "llama3.2:latest"), or its key without
- * ":latest", so the glob "llama3.2" covers "llama3.2:latest" and vice versa.
+ * (use it to filter long lists); see modelGlobMatcher for the matching rules.
  */
 export function modelMatcher(principal: Principal): (model: string) => boolean {
-  if (allowsEveryModel(principal)) return () => true;
-  const patterns = principal.models.map(globToRegExp);
-  return (model) => {
-    const key = modelKey(model);
-    const candidates = [model, key, key.endsWith(":latest") ? key.slice(0, -":latest".length) : key];
-    return patterns.some((pattern) => candidates.some((candidate) => pattern.test(candidate)));
-  };
+  return allowsEveryModel(principal) ? () => true : modelGlobMatcher(principal.models);
 }
 
 /** True when `principal` may use `model` (see modelMatcher for the matching rules). */

@@ -7,7 +7,8 @@
  * holds it. No message ever echoes the value of a field that may hold a
  * credential by mistake (sha256, secret_env).
  */
-import { parseDurationMs } from "../common/duration.js";
+import { Fields, kind, show, type Raw } from "./fields.js";
+import { parseLimits, type LimitSpec } from "./quota-schema.js";
 
 /** The validated `auth` section. Durations are in ms. */
 export interface AuthSettings {
@@ -35,6 +36,8 @@ export interface ApiKeySettings {
   scopes: string[];
   /** Model globs; empty means every model. */
   models: string[];
+  /** Limits overriding `quotas.per_principal` for this key, field by field. */
+  limits?: LimitSpec | undefined;
 }
 
 /** Where the keys that sign JWTs come from. */
@@ -102,16 +105,13 @@ export const JWT_DEFAULTS = {
 export const MIN_HS256_SECRET_BYTES = 32;
 
 const SECTION_KEYS = ["enabled", "api_keys", "jwt", "open_methods", "open_health", "open_reflection", "admin_scope"];
-const KEY_ENTRY_KEYS = ["name", "sha256", "tenant", "scopes", "models"];
+const KEY_ENTRY_KEYS = ["name", "sha256", "tenant", "scopes", "models", "limits"];
 const JWT_KEYS = [
   "secret_env", "jwks_file", "jwks_url", "jwks_cooldown", "jwks_cache_max_age", "jwks_timeout", "jwks_file_reload_cooldown",
   "issuer", "audience", "clock_skew", "algorithms", "claims", "default_tenant",
 ];
 const METHOD_PATH = /^\/[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\/[A-Za-z_][A-Za-z0-9_]*$/;
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const MAX_CLOCK_SKEW_MS = 5 * 60_000;
-
-type Raw = Record<string, unknown>;
 
 /**
  * Validates the `auth` section (`raw` is its value; undefined means all
@@ -119,7 +119,7 @@ type Raw = Record<string, unknown>;
  * settings regardless (placeholders where a field was invalid).
  */
 export function parseAuthConfig(raw: unknown, problem: (text: string) => void): AuthSettings {
-  const p = new Fields(problem);
+  const p = new AuthFields(problem);
   const section = raw === undefined ? {} : p.mapping(raw, "auth");
   p.keys(section, "auth.", SECTION_KEYS);
   const get = (key: keyof typeof AUTH_DEFAULTS): unknown => (section[key] === undefined ? AUTH_DEFAULTS[key] : section[key]);
@@ -138,13 +138,13 @@ export function parseAuthConfig(raw: unknown, problem: (text: string) => void): 
   return settings;
 }
 
-function parseApiKeys(p: Fields, raw: unknown): ApiKeySettings[] {
+function parseApiKeys(p: AuthFields, raw: unknown): ApiKeySettings[] {
   const names = new Map<string, number>();
   const hashes = new Map<string, number>();
   return p.list(raw, "auth.api_keys", (entry, path, i) => {
     if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
       p.problem(`${path}: expected a mapping with name, sha256, tenant, scopes and models, got ${kind(entry)}`);
-      return { name: "", sha256: "", tenant: "", scopes: [], models: [] };
+      return { name: "", sha256: "", tenant: "", scopes: [], models: [], limits: undefined };
     }
     const fields = entry as Raw;
     p.keys(fields, `${path}.`, KEY_ENTRY_KEYS);
@@ -154,6 +154,7 @@ function parseApiKeys(p: Fields, raw: unknown): ApiKeySettings[] {
       tenant: p.word(fields.tenant, `${path}.tenant`),
       scopes: fields.scopes === undefined ? [] : p.list(fields.scopes, `${path}.scopes`, (s, at) => p.word(s, at)),
       models: fields.models === undefined ? [] : p.list(fields.models, `${path}.models`, (s, at) => p.word(s, at)),
+      limits: fields.limits === undefined ? undefined : parseLimits(fields.limits, `${path}.limits`, (text) => p.problem(text)),
     };
     const sameName = names.get(key.name);
     if (key.name !== "" && sameName !== undefined) p.problem(`${path}.name: duplicate name "${key.name}" (also auth.api_keys[${sameName}])`);
@@ -165,7 +166,7 @@ function parseApiKeys(p: Fields, raw: unknown): ApiKeySettings[] {
   });
 }
 
-function parseJwt(p: Fields, raw: unknown): JwtSettings {
+function parseJwt(p: AuthFields, raw: unknown): JwtSettings {
   const jwt = p.mapping(raw, "auth.jwt");
   if ("secret" in jwt) {
     p.problem("auth.jwt.secret: secrets do not belong in the config file; put the secret in an environment variable and name it in auth.jwt.secret_env");
@@ -189,7 +190,7 @@ function parseJwt(p: Fields, raw: unknown): JwtSettings {
   };
 }
 
-function parseKeySource(p: Fields, jwt: Raw): JwtKeySource {
+function parseKeySource(p: AuthFields, jwt: Raw): JwtKeySource {
   const given = (["secret_env", "jwks_file", "jwks_url"] as const).filter((k) => jwt[k] !== undefined);
   if (given.length !== 1) {
     p.problem(
@@ -216,7 +217,7 @@ function parseKeySource(p: Fields, jwt: Raw): JwtKeySource {
   }
 }
 
-function parseAlgorithms(p: Fields, raw: unknown, type: JwtKeySource["type"]): string[] {
+function parseAlgorithms(p: AuthFields, raw: unknown, type: JwtKeySource["type"]): string[] {
   if (type === "secret") {
     if (raw !== undefined && !(Array.isArray(raw) && raw.length === 1 && raw[0] === "HS256")) {
       p.problem(`auth.jwt.algorithms: a secret_env key verifies HS256 only; expected [HS256] or nothing, got ${show(raw)}`);
@@ -231,84 +232,12 @@ function parseAlgorithms(p: Fields, raw: unknown, type: JwtKeySource["type"]): s
   });
 }
 
-/** Field checks: each records a problem naming `path` and returns a placeholder on failure. */
-class Fields {
-  readonly #problem: (text: string) => void;
-  readonly #reported = new Set<string>();
-
-  constructor(problem: (text: string) => void) {
-    this.#problem = problem;
-  }
-
-  problem(text: string): void {
-    this.#reported.add(text.slice(0, text.indexOf(":")));
-    this.#problem(text);
-  }
-
-  /** True when no problem was reported under any of `paths`. */
-  clean(...paths: string[]): boolean {
-    return ![...this.#reported].some((reported) => paths.some((path) => reported === path || reported.startsWith(`${path}.`) || reported.startsWith(`${path}[`)));
-  }
-
-  keys(value: Raw, prefix: string, allowed: readonly string[]): void {
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.problem(`${prefix}${key}: unknown setting (expected one of ${allowed.join(", ")})`);
-    }
-  }
-
-  mapping(value: unknown, path: string): Raw {
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Raw;
-    this.problem(`${path}: expected a mapping, got ${kind(value)}`);
-    return {};
-  }
-
-  list<T>(value: unknown, path: string, item: (value: unknown, path: string, index: number) => T): T[] {
-    if (!Array.isArray(value)) {
-      this.problem(`${path}: expected a list, got ${kind(value)}`);
-      return [];
-    }
-    return value.map((entry: unknown, i) => item(entry, `${path}[${i}]`, i));
-  }
-
-  bool(value: unknown, path: string): boolean {
-    if (typeof value === "boolean") return value;
-    if (value === "true" || value === "false") return value === "true";
-    this.problem(`${path}: expected true or false, got ${show(value)}`);
-    return false;
-  }
-
-  text(value: unknown, path: string): string {
-    if (typeof value === "string" && value.trim() !== "") return value;
-    this.problem(`${path}: expected a non-empty string, got ${show(value)}`);
-    return "";
-  }
-
-  /** A non-empty string without whitespace (names, tenants, scopes, globs, claim names). */
-  word(value: unknown, path: string): string {
-    if (typeof value === "string" && value !== "" && !/\s/.test(value)) return value;
-    this.problem(`${path}: expected a non-empty string without whitespace, got ${show(value)}`);
-    return "";
-  }
-
-  /** A string or a non-empty list of strings. */
-  oneOrMore(value: unknown, path: string, what: string): string[] {
-    if (typeof value === "string" && value !== "") return [value];
-    if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string" && v !== "")) return value as string[];
-    this.problem(`${path}: expected ${what}, a string or a list of strings, got ${show(value)}`);
-    return [];
-  }
-
+/** The checks only auth fields need. */
+class AuthFields extends Fields {
   /** Never echoes the value: a key pasted here by mistake must not reach the logs. */
   sha256(value: unknown, path: string): string {
     if (typeof value === "string" && /^[0-9a-fA-F]{64}$/.test(value)) return value.toLowerCase();
     this.problem(`${path}: expected 64 hex characters, the SHA-256 of the key (e.g. printf %s "$KEY" | sha256sum), never the key itself`);
-    return "";
-  }
-
-  /** Never echoes the value: the secret itself pasted here by mistake must not reach the logs. */
-  envName(value: unknown, path: string): string {
-    if (typeof value === "string" && ENV_NAME.test(value)) return value;
-    this.problem(`${path}: expected the name of an environment variable (letters, digits and _), not the secret itself`);
     return "";
   }
 
@@ -335,27 +264,4 @@ class Fields {
     this.problem(`${path}: expected an https URL (plain http only on loopback: a key set fetched in clear text can be forged), got ${show(value)}`);
     return "";
   }
-
-  duration(value: unknown, path: string): number {
-    const ms = typeof value === "string" ? parseDurationMs(value) : value === 0 ? 0 : undefined;
-    if (ms !== undefined && ms >= 0) return ms;
-    this.problem(`${path}: expected a duration such as 500ms, 30s, 5m or 0, got ${show(value)}`);
-    return 0;
-  }
-
-  positive(ms: number, path: string): number {
-    if (ms > 0) return ms;
-    if (this.clean(path)) this.problem(`${path}: must be greater than 0`);
-    return 1;
-  }
-}
-
-/** The type of a value, for fields where a credential may have been pasted by mistake. */
-function kind(value: unknown): string {
-  if (value === null) return "null";
-  return Array.isArray(value) ? "a list" : typeof value === "object" ? "a mapping" : `a ${typeof value}`;
-}
-
-function show(value: unknown): string {
-  return value === undefined ? "nothing" : JSON.stringify(value);
 }

@@ -6,6 +6,7 @@
  */
 import { parseDurationMs } from "../common/duration.js";
 import { AUTH_DEFAULTS, parseAuthConfig, type AuthSettings } from "./auth-schema.js";
+import { parseQuotaConfig, QUOTA_DEFAULTS, type QuotaSettings } from "./quota-schema.js";
 
 /** A validated configuration. Durations are in ms, sizes in bytes. */
 export interface Config {
@@ -58,6 +59,7 @@ export interface Config {
   management: { enabled: boolean };
   reflection: boolean;
   auth: AuthSettings;
+  quotas: QuotaSettings;
   log: { level: LogLevel };
 }
 
@@ -134,6 +136,7 @@ export const DEFAULTS = {
   management: { enabled: false },
   reflection: true,
   auth: AUTH_DEFAULTS,
+  quotas: QUOTA_DEFAULTS,
   log: { level: "info" },
 } as const;
 
@@ -155,7 +158,7 @@ export function validateConfig(raw: Raw): Config {
   const v = new Validator(problems);
   v.keys(raw, "", [
     "listen", "backends", "discovery", "clusters", "balancing", "health_check", "outlier_detection", "catalogue", "queue", "retry", "admin",
-    "upstream", "streams", "limits", "management", "reflection", "auth", "log",
+    "upstream", "streams", "limits", "management", "reflection", "auth", "quotas", "log",
   ]);
   const balancing = v.section(raw, "balancing", [
     "policy", "policy_config", "affinity_metadata", "priority_metadata", "panic_threshold", "cold_load_estimate", "service_time_estimate",
@@ -253,6 +256,7 @@ export function validateConfig(raw: Raw): Config {
     management: { enabled: v.bool(management.enabled, "management.enabled") },
     reflection: v.bool(raw.reflection, "reflection"),
     auth: parseAuthConfig(raw.auth, (text) => v.problem(text)),
+    quotas: parseQuotaConfig(raw.quotas, (text) => v.problem(text)),
     log: { level: v.oneOf(log.level, "log.level", LOG_LEVELS) },
   };
   if (

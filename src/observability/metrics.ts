@@ -3,8 +3,9 @@
  * the admin endpoint's /metrics). Per-call metrics are fed by the access-log
  * middleware's end-of-call summary, so each call is timed once; fleet
  * metrics (slots, health, queue, ejections) are read from the pools at
- * scrape time. Label values a caller controls (model names) are bounded:
- * past `maxModels` distinct values, new ones are counted as "other".
+ * scrape time. Label values a caller controls (model names, principals)
+ * are bounded: past `maxLabelValues` distinct values per label, new ones
+ * are counted as "other".
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import { isUsable, type EndpointView } from "../upstream/types.js";
@@ -44,12 +45,15 @@ export class GatewayMetrics {
   readonly #tokens: Counter<"model" | "direction">;
   readonly #retries: Counter<"method">;
   readonly #queueWait: Histogram<"method">;
+  readonly #quotaRejections: Counter<"principal" | "limit">;
+  readonly #quotaStoreErrors: Counter<"operation">;
   readonly #models = new Set<string>();
-  readonly #maxModels: number;
+  readonly #principals = new Set<string>();
+  readonly #maxLabelValues: number;
   #clusters: readonly ClusterGauges[] = [];
 
-  constructor(maxModels = 100) {
-    this.#maxModels = maxModels;
+  constructor(maxLabelValues = 100) {
+    this.#maxLabelValues = maxLabelValues;
     const registers = [this.registry];
     this.#requests = new Counter({ name: "ollama_grpc_requests_total", help: "RPCs handled, by method and gRPC status code.", labelNames: ["method", "code"], registers });
     this.#duration = new Histogram({ name: "ollama_grpc_request_duration_seconds", help: "RPC duration, from call start to status.", labelNames: ["method"], buckets: DURATION_BUCKETS, registers });
@@ -57,6 +61,18 @@ export class GatewayMetrics {
     this.#perToken = new Histogram({ name: "ollama_grpc_time_per_output_token_seconds", help: "Mean time between streamed messages after the first, per call.", labelNames: ["model"], buckets: PER_TOKEN_BUCKETS, registers });
     this.#tokens = new Counter({ name: "ollama_grpc_tokens_total", help: "Tokens Ollama reported, by model and direction (input = prompt, output = generated).", labelNames: ["model", "direction"], registers });
     this.#retries = new Counter({ name: "ollama_grpc_retries_total", help: "Attempts made on another backend before the first token.", labelNames: ["method"], registers });
+    this.#quotaRejections = new Counter({
+      name: "ollama_grpc_quota_rejections_total",
+      help: "Calls refused or cut by a quota, by principal (the first 100 seen; later ones as \"other\") and limit kind.",
+      labelNames: ["principal", "limit"],
+      registers,
+    });
+    this.#quotaStoreErrors = new Counter({
+      name: "ollama_grpc_quota_store_errors_total",
+      help: "Quota store operations that failed (the fail-open/closed policy applied), by operation.",
+      labelNames: ["operation"],
+      registers,
+    });
     this.#queueWait = new Histogram({ name: "ollama_grpc_queue_wait_seconds", help: "Time calls waited in the gateway queue for a backend slot.", labelNames: ["method"], buckets: DURATION_BUCKETS, registers });
     const gauges = this;
     const backendGauge = (name: string, help: string, value: (e: EndpointView) => number) =>
@@ -117,15 +133,30 @@ export class GatewayMetrics {
     if (call.completionTokens !== undefined && call.completionTokens > 0) this.#tokens.inc({ model, direction: "output" }, call.completionTokens);
   }
 
+  /** Records a call refused or cut by a quota. */
+  quotaRejected(principal: string, limit: string): void {
+    this.#quotaRejections.inc({ principal: this.#bounded(this.#principals, principal), limit });
+  }
+
+  /** Records a failed quota store operation. */
+  quotaStoreError(operation: string): void {
+    this.#quotaStoreErrors.inc({ operation });
+  }
+
   /** The exposition text and its content type. */
   async scrape(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
 
   #modelLabel(model: string): string {
-    if (this.#models.has(model)) return model;
-    if (this.#models.size >= this.#maxModels) return "other";
-    this.#models.add(model);
-    return model;
+    return this.#bounded(this.#models, model);
+  }
+
+  /** `value` while fewer than the cap have been seen, "other" after: label cardinality stays bounded. */
+  #bounded(seen: Set<string>, value: string): string {
+    if (seen.has(value)) return value;
+    if (seen.size >= this.#maxLabelValues) return "other";
+    seen.add(value);
+    return value;
   }
 }

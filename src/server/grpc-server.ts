@@ -4,7 +4,8 @@
  * auth.open_health / auth.open_reflection are false), and graceful shutdown.
  *
  * Chain, outermost first: terminator (every service) -> access log -> error
- * details -> auth (only when enabled) -> stream limits -> handler.
+ * details -> auth (only when enabled) -> quotas (only when some limit is
+ * configured) -> stream limits -> handler.
  */
 import { createServer, type Server, type ServerAddBuilder } from "nice-grpc";
 import { errorDetailsServerMiddleware } from "nice-grpc-error-details";
@@ -16,6 +17,8 @@ import type { Authenticator } from "../auth/authenticator.js";
 import type { AuthSettings } from "../config/auth-schema.js";
 import { accessLogMiddleware } from "../middleware/access-log.js";
 import { authMiddleware } from "../middleware/auth.js";
+import { quotaMiddleware, type OnQuotaRejected } from "../middleware/quotas.js";
+import type { QuotaEnforcer } from "../quota/enforcer.js";
 import type { CallSummary } from "../observability/metrics.js";
 import { streamLimitsMiddleware, type StreamLimits } from "../middleware/stream-limits.js";
 import { Terminator } from "../middleware/terminator.js";
@@ -41,6 +44,8 @@ export interface GatewayServerOptions {
   onCallEnd?: (summary: CallSummary) => void;
   /** Authentication; undefined when auth is disabled (then no auth middleware is installed at all). */
   auth: { authenticator: Authenticator; settings: AuthSettings } | undefined;
+  /** Limits and quotas; undefined when none is configured (then no quota middleware is installed). */
+  quotas?: { enforcer: QuotaEnforcer; onRejected?: OnQuotaRejected } | undefined;
 }
 
 /** A listening gateway server. */
@@ -77,7 +82,8 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   // Auth sits inside the access log (so the log line names the principal) and error details (so its errors carry ErrorInfo).
   const logged = server.with(accessLogMiddleware(options.logger, options.onCallEnd)).with(errorDetailsServerMiddleware);
   const authed: ServerAddBuilder<CallRecordContext> = auth === undefined ? logged : logged.with(auth);
-  authed.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceDefinition, options.service);
+  const limited = options.quotas === undefined ? authed : authed.with(quotaMiddleware(options.quotas.enforcer, options.quotas.onRejected));
+  limited.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceDefinition, options.service);
 
   // Health and reflection are open unless auth.open_health / auth.open_reflection say otherwise.
   const guard = (open: boolean | undefined) => (auth === undefined || open !== false ? server : server.with(auth));

@@ -25,3 +25,14 @@ export class ShutdownReason extends Error {
     this.name = "ShutdownReason";
   }
 }
+
+/**
+ * The call's token budget ran out mid-stream. The quota middleware aborts
+ * with it to stop the Ollama request and answers RESOURCE_EXHAUSTED itself.
+ */
+export class QuotaExhaustedReason extends Error {
+  constructor() {
+    super("token budget exhausted");
+    this.name = "QuotaExhaustedReason";
+  }
+}

@@ -6,6 +6,7 @@
  * whose patterns match its model; fleet-wide calls see every cluster's
  * backends (backend names are unique across clusters).
  */
+import { globToRegExp } from "../common/glob.js";
 import { ModelUnavailableError } from "../upstream/errors.js";
 import type { AcquireRequest } from "../upstream/pool.js";
 import type { RetryBudget } from "../upstream/retry-budget.js";
@@ -70,13 +71,4 @@ export class ClusterRouter implements Backends {
   #owner(backend: string): Cluster | undefined {
     return this.#clusters.find((c) => c.runtime.fleet.byName(backend) !== undefined);
   }
-}
-
-/** A case-insensitive, anchored glob: `*` is any run of characters, `?` one character. */
-export function globToRegExp(pattern: string): RegExp {
-  const body = pattern
-    .split("")
-    .map((ch) => (ch === "*" ? ".*" : ch === "?" ? "." : ch.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
-    .join("");
-  return new RegExp(`^${body}$`, "i");
 }

@@ -189,7 +189,8 @@ function backendOf(failure: FailureContext): Record<string, string> {
   return failure.backend === undefined ? {} : { backend: failure.backend };
 }
 
-function msToDuration(ms: number): { seconds: number; nanos: number } {
+/** Milliseconds as a google.protobuf.Duration (RetryInfo). */
+export function msToDuration(ms: number): { seconds: number; nanos: number } {
   const whole = Math.round(ms);
   return { seconds: Math.floor(whole / 1000), nanos: (whole % 1000) * 1e6 };
 }

@@ -26,7 +26,7 @@ it("publishes backend, model and readiness health, and follows backends going do
   sims.push(await startSimulator({ models: [model("llama3.2:latest")] }));
   gateway = await startTestGateway(sims.map((s) => s.url), (config) => {
     config.healthCheck.intervalMs = 100;
-    config.healthCheck.timeoutMs = 100;
+    config.healthCheck.timeoutMs = 2_000; // a closed backend fails at once; a slow machine must not fail a live one
     config.healthCheck.unhealthyThreshold = 1;
   });
   channel = createChannel(gateway.target);

@@ -36,6 +36,12 @@ describe("parseAuthConfig: valid sections", () => {
     expect(settings.openMethods).toEqual(["/ollama.v1.OllamaService/GetVersion"]);
   });
 
+  it("an API key's limits", () => {
+    const { settings, problems } = parse({ api_keys: [{ ...KEY, limits: { request_rate: "5/s", tokens_per_minute: "none" } }] });
+    expect(problems).toEqual([]);
+    expect(settings.apiKeys[0]?.limits).toEqual({ requestRate: { perSecond: 5, text: "5/s" }, tokensPerMinute: null });
+  });
+
   it("JWT with an HS256 secret from the environment", () => {
     const { settings, problems } = parse({
       enabled: true,
@@ -123,9 +129,17 @@ describe("parseAuthConfig: every problem names its field", () => {
       problems: ["auth.api_keys[0].scopes: expected a list, got a string", 'auth.api_keys[0].models[1]: expected a non-empty string without whitespace, got ""'],
     },
     {
+      name: "bad limits in an entry",
+      raw: { api_keys: [{ ...KEY, limits: { concurrent_streams: -1, rps: 3 } }] },
+      problems: [
+        "auth.api_keys[0].limits.rps: unknown setting (expected one of request_rate, burst, concurrent_streams, tokens_per_minute)",
+        "auth.api_keys[0].limits.concurrent_streams: expected an integer between 1 and 1000000000, got -1",
+      ],
+    },
+    {
       name: "unknown key in an entry",
       raw: { api_keys: [{ ...KEY, key: "x" }] },
-      problems: ["auth.api_keys[0].key: unknown setting (expected one of name, sha256, tenant, scopes, models)"],
+      problems: ["auth.api_keys[0].key: unknown setting (expected one of name, sha256, tenant, scopes, models, limits)"],
     },
     {
       name: "bad open method",

@@ -67,6 +67,14 @@ const DEFAULT_CONFIG: Config = {
   management: { enabled: false },
   reflection: true,
   auth: { enabled: false, apiKeys: [], jwt: undefined, openMethods: [], openHealth: true, openReflection: true, adminScope: "admin" },
+  quotas: {
+    store: "memory",
+    redis: { url: undefined, urlEnv: undefined, keyPrefix: "ollama-grpc", timeoutMs: 250, leaseTtlMs: 30_000 },
+    onStoreError: "open",
+    tokenReserve: 16,
+    perPrincipal: {},
+    perModel: [],
+  },
   log: { level: "info" },
 };
 DEFAULT_CONFIG.clusters = [

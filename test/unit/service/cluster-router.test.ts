@@ -1,6 +1,7 @@
 /** Model patterns pick the first matching cluster; globs are anchored and case-insensitive. */
 import { describe, expect, it } from "vitest";
-import { ClusterRouter, globToRegExp } from "../../../src/service/cluster-router.js";
+import { globToRegExp } from "../../../src/common/glob.js";
+import { ClusterRouter } from "../../../src/service/cluster-router.js";
 import type { FleetRuntime } from "../../../src/service/create-fleet.js";
 import { RetryBudget } from "../../../src/upstream/retry-budget.js";
 
