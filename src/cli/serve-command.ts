@@ -2,7 +2,7 @@
 import { startGateway } from "../app.js";
 import { loadConfig } from "../config/load.js";
 import { watchConfigFile } from "../config/watch.js";
-import { DEFAULTS } from "../config/schema.js";
+import { DEFAULTS, type Config } from "../config/schema.js";
 import { createLogger } from "../observability/logger.js";
 import { ExitCode, parseCommandArgs } from "./usage.js";
 import { stringify as toYaml } from "yaml";
@@ -60,7 +60,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
   };
   const config = loadConfig(overrides);
   if (values["print-config"]) {
-    console.log(toYaml(config));
+    console.log(toYaml(redacted(config)));
     return ExitCode.OK;
   }
   const logger = createLogger(config.log.level);
@@ -100,4 +100,14 @@ export async function serveCommand(argv: string[]): Promise<number> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+}
+
+/** The configuration with secrets masked: a Redis URL's password. */
+function redacted(config: Config): Config {
+  const url = config.quotas.redis.url;
+  if (url === undefined) return config;
+  const parsed = new URL(url);
+  if (parsed.password === "") return config;
+  parsed.password = "redacted";
+  return { ...config, quotas: { ...config.quotas, redis: { ...config.quotas.redis, url: parsed.href } } };
 }

@@ -101,6 +101,23 @@ it("hash-key prints the SHA-256 of the key on stdin", async () => {
   expect(result.stdout.trim()).toBe(createHash("sha256").update("secret-key").digest("hex"));
 });
 
+it("serve --print-config masks a Redis password", async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "ollama-grpc-cfg-"));
+  try {
+    const file = join(dir, "config.yaml");
+    writeFileSync(file, "quotas:\n  store: redis\n  redis:\n    url: redis://:hunter2-secret@cache.internal:6379/0\n");
+    const { code, stdout } = await cli(["serve", "--config", file, "--print-config"]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("redis://:redacted@cache.internal:6379/0");
+    expect(stdout).not.toContain("hunter2");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 it("sim + serve from the CLI: chat streams, a 300 ms deadline aborts the simulator's request, SIGTERM exits 0", async () => {
   const simPort = await unusedPort();
   const gatewayPort = await unusedPort();
