@@ -11,10 +11,10 @@ BUF := ./node_modules/.bin/buf
 APT_PACKAGES := python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc redis-server
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help deps deps-node deps-apt gen gen-check breaking build typecheck test demo run sim bench-scheduling bench-quick clean
+.PHONY: help deps deps-node deps-apt gen gen-check breaking build typecheck test demo run sim bench-scheduling bench-quick bench-quotas clean
 
 help:
-	@echo "make demo | test | deps | gen | gen-check | breaking | build | typecheck | run | sim | bench-scheduling | bench-quick | clean"
+	@echo "make demo | test | deps | gen | gen-check | breaking | build | typecheck | run | sim | bench-scheduling | bench-quick | bench-quotas | clean"
 
 deps: deps-node deps-apt
 
@@ -77,6 +77,10 @@ bench-scheduling: deps-node build
 # Smoke measurement of the bridge: TTFT overhead, relay cost, cancel latency.
 bench-quick: deps-node build
 	node --import tsx bench/quick.ts
+
+# What quota metering costs per token: none vs memory store vs Redis store.
+bench-quotas: deps build
+	node --import tsx bench/quotas.ts
 
 clean:
 	rm -rf dist .vitest-results.json node_modules/.deps-stamp

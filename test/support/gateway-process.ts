@@ -13,6 +13,7 @@ import { stringify } from "yaml";
 import { packageFile } from "../../src/common/package-files.js";
 
 export interface GatewayProcess {
+  readonly pid: number;
   readonly port: number;
   readonly adminPort: number | undefined;
   /** Everything the process wrote so far. */
@@ -47,6 +48,7 @@ export async function startGatewayProcess(config: Record<string, unknown>, env: 
   let stopped: Promise<void> | undefined;
   return {
     ...ports,
+    pid: child.pid as number,
     output: () => output,
     stop() {
       stopped ??= new Promise<void>((resolve) => {
