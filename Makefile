@@ -8,7 +8,7 @@ NPM_STAMP := node_modules/.deps-stamp
 BUF := ./node_modules/.bin/buf
 # Debian packages the tests use: the Python gRPC client, and protoc + grpc_python_plugin
 # to generate it from proto/ (protoc >= 3.15 is needed for proto3 `optional`).
-APT_PACKAGES := python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc redis-server
+APT_PACKAGES := python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc redis-server openssl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: help deps deps-node deps-apt gen gen-check breaking build typecheck test demo run sim bench-scheduling bench-quick bench-quotas clean

@@ -4,6 +4,8 @@
  * Everything with a lifetime is created here and closed by `close()`.
  */
 import { readFileSync } from "node:fs";
+import { ServerCredentials } from "@grpc/grpc-js";
+import type { TlsSettings } from "./config/tls-schema.js";
 import type { Logger } from "pino";
 import { Authenticator } from "./auth/authenticator.js";
 import { packageFile, packageVersion } from "./common/package-files.js";
@@ -70,6 +72,7 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
       "authentication enabled",
     );
   }
+  const credentials = config.tls === undefined ? undefined : serverCredentials(config.tls);
   const metrics = new GatewayMetrics();
   const quotas = await startQuotas(config, env, logger, metrics);
   const clientOptions = {
@@ -149,6 +152,7 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
       maxReceiveMessageBytes: config.limits.maxMessageBytes,
       descriptorSet: config.reflection ? readFileSync(packageFile("gen/descriptor.binpb")) : undefined,
       auth,
+      credentials,
       quotas: quotas === undefined ? undefined : { enforcer: quotas.enforcer, onRejected: (principal, limit) => metrics.quotaRejected(principal.name, limit.kind) },
       // Model labels use the normalized name, so "llama3.2" and "llama3.2:latest" are one series.
       onCallEnd: (summary) => metrics.observeCall({ ...summary, model: summary.model === undefined ? undefined : modelKey(summary.model) }),
@@ -173,6 +177,7 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
     {
       port: server.port,
       adminPort: admin?.port,
+      tls: config.tls === undefined ? "off" : config.tls.clientCaFile === undefined ? "on" : "mutual",
       clusters: config.clusters.map((c) => `${c.name}(${c.policy}): ${c.discovery.type === "static" ? c.backends.map((b) => `${b.name}=${b.url}`).join(",") : c.discovery.type}`),
     },
     "gateway listening",
@@ -217,7 +222,8 @@ async function startQuotas(config: Config, env: NodeJS.ProcessEnv, logger: Logge
   const settings = config.quotas;
   let lastLoggedAt = -Infinity;
   let suppressed = 0;
-  const runtime = await createQuotaRuntime(settings, config.auth.apiKeys, env, {
+  const principalLimits = [...config.auth.apiKeys, ...(config.auth.spiffe?.ids ?? [])].map((entry) => entry.limits);
+  const runtime = await createQuotaRuntime(settings, principalLimits, env, {
     onStoreError(operation, error) {
       metrics.quotaStoreError(operation);
       const now = Date.now();
@@ -238,4 +244,17 @@ async function startQuotas(config: Config, env: NodeJS.ProcessEnv, logger: Logge
     runtime.connected ? "quotas enabled" : `quotas enabled, but the quota store is not reachable yet (fail-${settings.onStoreError} until it is)`,
   );
   return runtime;
+}
+
+/** TLS credentials for the listener; a file that cannot be read fails start-up with its path. */
+function serverCredentials(tls: TlsSettings): ServerCredentials {
+  const read = (path: string, field: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (error) {
+      throw new Error(`${field}: cannot read ${path}: ${(error as Error).message}`);
+    }
+  };
+  const ca = tls.clientCaFile === undefined ? null : read(tls.clientCaFile, "tls.client_ca_file");
+  return ServerCredentials.createSsl(ca, [{ cert_chain: read(tls.certFile, "tls.cert_file"), private_key: read(tls.keyFile, "tls.key_file") }], ca !== null);
 }

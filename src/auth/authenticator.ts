@@ -1,6 +1,9 @@
 /**
  * Turns a call's metadata into a Principal. Credentials arrive as
- * `x-api-key: <key>` or `authorization: Bearer <token>` (never both). A
+ * `x-api-key: <key>` or `authorization: Bearer <token>` (never both); without
+ * either, a SPIFFE workload identity is used when configured: the verified
+ * TLS client certificate's (recorded by peer-identity-interceptor.ts), else
+ * Envoy's `x-forwarded-client-cert` when `trust_xfcc` is on. A
  * bearer token shaped like a JWT (three base64url parts) goes to JWT
  * verification when JWT is configured; any other bearer token, and every
  * token when JWT is not configured, is looked up as an API key. So API keys
@@ -12,6 +15,10 @@ import type { AuthSettings } from "../config/auth-schema.js";
 import { ApiKeyStore } from "./api-keys.js";
 import { JwtVerifier, type JwtVerifierOptions } from "./jwt.js";
 import type { Principal } from "./principal.js";
+import { SpiffeIdentities, spiffeIdOfXfcc } from "./spiffe.js";
+
+/** Private metadata key holding the TLS peer's SPIFFE ID (set by server/peer-identity-interceptor.ts, which strips client-sent values). */
+export const PEER_SPIFFE_METADATA_KEY = "x-ollama-grpc-peer-spiffe-id";
 
 /**
  * Why authentication failed: no credentials, bad ones, an expired token, or
@@ -39,10 +46,12 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export class Authenticator {
   readonly #apiKeys: ApiKeyStore;
   readonly #jwt: JwtVerifier | undefined;
+  readonly #spiffe: { identities: SpiffeIdentities; trustXfcc: boolean } | undefined;
 
-  constructor(apiKeys: ApiKeyStore, jwt: JwtVerifier | undefined) {
+  constructor(apiKeys: ApiKeyStore, jwt: JwtVerifier | undefined, spiffe?: { identities: SpiffeIdentities; trustXfcc: boolean }) {
     this.#apiKeys = apiKeys;
     this.#jwt = jwt;
+    this.#spiffe = spiffe;
   }
 
   /**
@@ -51,7 +60,11 @@ export class Authenticator {
    */
   static async create(settings: AuthSettings, options: JwtVerifierOptions): Promise<Authenticator> {
     const jwt = settings.jwt === undefined ? undefined : await JwtVerifier.create(settings.jwt, options);
-    return new Authenticator(new ApiKeyStore(settings.apiKeys), jwt);
+    const spiffe =
+      settings.spiffe === undefined
+        ? undefined
+        : { identities: new SpiffeIdentities(settings.spiffe.ids, settings.spiffe.trustDomains), trustXfcc: settings.spiffe.trustXfcc };
+    return new Authenticator(new ApiKeyStore(settings.apiKeys), jwt, spiffe);
   }
 
   /** The caller's principal. Rejects with AuthError only. */
@@ -59,6 +72,8 @@ export class Authenticator {
     const apiKey = stringValue(metadata, "x-api-key");
     const authorization = stringValue(metadata, "authorization");
     if (apiKey === undefined && authorization === undefined) {
+      const workload = this.#workload(metadata);
+      if (workload !== undefined) return workload;
       throw new AuthError("missing", "no x-api-key or authorization metadata");
     }
     if (apiKey !== undefined && authorization !== undefined) {
@@ -73,6 +88,21 @@ export class Authenticator {
       throw new AuthError(outcome.kind, outcome.reason);
     }
     return this.#lookup(token, "bearer token");
+  }
+
+  /** The SPIFFE principal, undefined when the call carries no identity; throws when it carries one that is not accepted. */
+  #workload(metadata: Metadata): Principal | undefined {
+    if (this.#spiffe === undefined) return undefined;
+    const fromTls = stringValue(metadata, PEER_SPIFFE_METADATA_KEY);
+    const xfcc = this.#spiffe.trustXfcc ? stringValue(metadata, "x-forwarded-client-cert") : undefined;
+    const id = fromTls ?? (xfcc === undefined ? undefined : spiffeIdOfXfcc(xfcc));
+    if (id === undefined) {
+      if (xfcc !== undefined) throw new AuthError("invalid", "x-forwarded-client-cert carries no SPIFFE URI for the client");
+      return undefined;
+    }
+    const found = this.#spiffe.identities.lookup(id);
+    if ("principal" in found) return found.principal;
+    throw new AuthError("invalid", found.reason);
   }
 
   #lookup(key: string, via: string): Principal {

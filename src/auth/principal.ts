@@ -21,7 +21,7 @@ export interface Principal {
    */
   readonly models: readonly string[];
   /** How the caller authenticated ("none" only for methods that need no authentication). */
-  readonly credential: "api_key" | "jwt" | "none";
+  readonly credential: "api_key" | "jwt" | "spiffe" | "none";
   /** This caller's own limits (an API key's `limits`), overriding `quotas.per_principal` field by field. */
   readonly limits?: LimitSpec | undefined;
 }

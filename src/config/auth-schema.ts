@@ -25,6 +25,29 @@ export interface AuthSettings {
   openReflection: boolean;
   /** The scope management calls (pull, delete, copy, load, unload) require. */
   adminScope: string;
+  /** SPIFFE workload identities (TLS client certificates, or Envoy's XFCC header). */
+  spiffe: SpiffeSettings | undefined;
+}
+
+/** SPIFFE identities accepted as credentials. */
+export interface SpiffeSettings {
+  /** Accepted trust domains; empty accepts any (the ids globs still apply). */
+  trustDomains: string[];
+  /** Read the client's identity from Envoy's `x-forwarded-client-cert` (only when nothing but the sidecar can reach the gateway). */
+  trustXfcc: boolean;
+  ids: SpiffeIdentitySettings[];
+}
+
+/** One accepted identity (or glob of identities) and the principal it stands for. */
+export interface SpiffeIdentitySettings {
+  /** A SPIFFE ID, or a glob over SPIFFE IDs ("spiffe://cluster.local/ns/batch/sa/*"). */
+  id: string;
+  /** Principal name; undefined uses the SPIFFE ID itself. */
+  name: string | undefined;
+  tenant: string;
+  scopes: string[];
+  models: string[];
+  limits?: LimitSpec | undefined;
 }
 
 /** One API key: its SHA-256 and the principal it stands for. */
@@ -89,6 +112,7 @@ export const AUTH_DEFAULTS = {
   open_health: true,
   open_reflection: true,
   admin_scope: "admin",
+  spiffe: undefined,
 } as const;
 
 /** Defaults of the `auth.jwt` fields, in the file format. */
@@ -104,7 +128,10 @@ export const JWT_DEFAULTS = {
 /** An HS256 secret shorter than the hash output is weak (RFC 7518, section 3.2). */
 export const MIN_HS256_SECRET_BYTES = 32;
 
-const SECTION_KEYS = ["enabled", "api_keys", "jwt", "open_methods", "open_health", "open_reflection", "admin_scope"];
+const SECTION_KEYS = ["enabled", "api_keys", "jwt", "open_methods", "open_health", "open_reflection", "admin_scope", "spiffe"];
+const SPIFFE_KEYS = ["trust_domains", "trust_xfcc", "ids"];
+const SPIFFE_ID_KEYS = ["id", "name", "tenant", "scopes", "models", "limits"];
+const SPIFFE_ID_GLOB = /^spiffe:\/\/[a-z0-9._*?-]+(\/\S*)?$/;
 const KEY_ENTRY_KEYS = ["name", "sha256", "tenant", "scopes", "models", "limits"];
 const JWT_KEYS = [
   "secret_env", "jwks_file", "jwks_url", "jwks_cooldown", "jwks_cache_max_age", "jwks_timeout", "jwks_file_reload_cooldown",
@@ -131,9 +158,11 @@ export function parseAuthConfig(raw: unknown, problem: (text: string) => void): 
     openHealth: p.bool(get("open_health"), "auth.open_health"),
     openReflection: p.bool(get("open_reflection"), "auth.open_reflection"),
     adminScope: p.word(get("admin_scope"), "auth.admin_scope"),
+    spiffe: section.spiffe === undefined || section.spiffe === null ? undefined : parseSpiffe(p, section.spiffe),
   };
-  if (settings.enabled && settings.apiKeys.length === 0 && settings.jwt === undefined && p.clean("auth.api_keys", "auth.jwt")) {
-    problem("auth: enabled, but neither auth.api_keys nor auth.jwt is configured, so no caller could authenticate");
+  const noSpiffe = settings.spiffe === undefined || settings.spiffe.ids.length === 0;
+  if (settings.enabled && settings.apiKeys.length === 0 && settings.jwt === undefined && noSpiffe && p.clean("auth.api_keys", "auth.jwt", "auth.spiffe")) {
+    problem("auth: enabled, but none of auth.api_keys, auth.jwt or auth.spiffe is configured, so no caller could authenticate");
   }
   return settings;
 }
@@ -164,6 +193,29 @@ function parseApiKeys(p: AuthFields, raw: unknown): ApiKeySettings[] {
     hashes.set(key.sha256, i);
     return key;
   });
+}
+
+function parseSpiffe(p: AuthFields, raw: unknown): SpiffeSettings {
+  const section = p.mapping(raw, "auth.spiffe");
+  p.keys(section, "auth.spiffe.", SPIFFE_KEYS);
+  return {
+    trustDomains: section.trust_domains === undefined ? [] : p.list(section.trust_domains, "auth.spiffe.trust_domains", (d, at) => p.word(d, at).toLowerCase()),
+    trustXfcc: section.trust_xfcc === undefined ? false : p.bool(section.trust_xfcc, "auth.spiffe.trust_xfcc"),
+    ids: p.list(section.ids ?? [], "auth.spiffe.ids", (entry, path) => {
+      const fields = p.mapping(entry, path);
+      p.keys(fields, `${path}.`, SPIFFE_ID_KEYS);
+      const id = typeof fields.id === "string" && SPIFFE_ID_GLOB.test(fields.id) ? fields.id : "";
+      if (id === "") p.problem(`${path}.id: expected a SPIFFE ID or glob such as spiffe://cluster.local/ns/search/sa/search-svc, got ${show(fields.id)}`);
+      return {
+        id,
+        name: fields.name === undefined ? undefined : p.word(fields.name, `${path}.name`),
+        tenant: p.word(fields.tenant, `${path}.tenant`),
+        scopes: fields.scopes === undefined ? [] : p.list(fields.scopes, `${path}.scopes`, (s, at) => p.word(s, at)),
+        models: fields.models === undefined ? [] : p.list(fields.models, `${path}.models`, (s, at) => p.word(s, at)),
+        limits: fields.limits === undefined ? undefined : parseLimits(fields.limits, `${path}.limits`, (text) => p.problem(text)),
+      };
+    }),
+  };
 }
 
 function parseJwt(p: AuthFields, raw: unknown): JwtSettings {

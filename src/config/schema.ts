@@ -7,6 +7,7 @@
 import { parseDurationMs } from "../common/duration.js";
 import { AUTH_DEFAULTS, parseAuthConfig, type AuthSettings } from "./auth-schema.js";
 import { parseQuotaConfig, QUOTA_DEFAULTS, type QuotaSettings } from "./quota-schema.js";
+import { parseTlsConfig, type TlsSettings } from "./tls-schema.js";
 
 /** A validated configuration. Durations are in ms, sizes in bytes. */
 export interface Config {
@@ -60,6 +61,8 @@ export interface Config {
   reflection: boolean;
   auth: AuthSettings;
   quotas: QuotaSettings;
+  /** TLS for the gRPC listener; undefined is plaintext. */
+  tls: TlsSettings | undefined;
   log: { level: LogLevel };
 }
 
@@ -158,7 +161,7 @@ export function validateConfig(raw: Raw): Config {
   const v = new Validator(problems);
   v.keys(raw, "", [
     "listen", "backends", "discovery", "clusters", "balancing", "health_check", "outlier_detection", "catalogue", "queue", "retry", "admin",
-    "upstream", "streams", "limits", "management", "reflection", "auth", "quotas", "log",
+    "upstream", "streams", "limits", "management", "reflection", "auth", "quotas", "tls", "log",
   ]);
   const balancing = v.section(raw, "balancing", [
     "policy", "policy_config", "affinity_metadata", "priority_metadata", "panic_threshold", "cold_load_estimate", "service_time_estimate",
@@ -257,6 +260,7 @@ export function validateConfig(raw: Raw): Config {
     reflection: v.bool(raw.reflection, "reflection"),
     auth: parseAuthConfig(raw.auth, (text) => v.problem(text)),
     quotas: parseQuotaConfig(raw.quotas, (text) => v.problem(text)),
+    tls: parseTlsConfig(raw.tls, (text) => v.problem(text)),
     log: { level: v.oneOf(log.level, "log.level", LOG_LEVELS) },
   };
   if (

@@ -3,8 +3,7 @@
  * (memory, or Redis shared by the replicas) and the failure policy around it.
  */
 import { randomUUID } from "node:crypto";
-import type { ApiKeySettings } from "../config/auth-schema.js";
-import { quotasConfigured, type QuotaSettings } from "../config/quota-schema.js";
+import { quotasConfigured, type LimitSpec, type QuotaSettings } from "../config/quota-schema.js";
 import { QuotaEnforcer } from "./enforcer.js";
 import { GuardedQuotaStore, type StoreOperation } from "./guarded-store.js";
 import { MemoryQuotaStore } from "./memory-store.js";
@@ -38,11 +37,12 @@ const CONNECT_WAIT_MS = 2_000;
  */
 export async function createQuotaRuntime(
   settings: QuotaSettings,
-  apiKeys: readonly ApiKeySettings[],
+  /** Limits carried by principals (API keys, SPIFFE identities). */
+  principalLimits: readonly (LimitSpec | undefined)[],
   env: NodeJS.ProcessEnv,
   hooks: QuotaHooks,
 ): Promise<QuotaRuntime | undefined> {
-  if (!quotasConfigured(settings, apiKeys.map((k) => k.limits))) return undefined;
+  if (!quotasConfigured(settings, principalLimits)) return undefined;
   const planner = new QuotaPlanner(settings);
   if (settings.store === "memory") {
     const store = new GuardedQuotaStore(new MemoryQuotaStore(), settings.onStoreError, hooks.onStoreError);

@@ -7,6 +7,7 @@
  * details -> auth (only when enabled) -> quotas (only when some limit is
  * configured) -> stream limits -> handler.
  */
+import type { ServerCredentials } from "@grpc/grpc-js";
 import { createServer, type Server, type ServerAddBuilder } from "nice-grpc";
 import { errorDetailsServerMiddleware } from "nice-grpc-error-details";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
@@ -25,6 +26,7 @@ import { Terminator } from "../middleware/terminator.js";
 import { ShutdownReason } from "../service/abort-reasons.js";
 import type { CallRecordContext, DeadlineContext } from "../service/call-record.js";
 import { deadlineInterceptor } from "./deadline-interceptor.js";
+import { peerIdentityInterceptor } from "./peer-identity-interceptor.js";
 
 /** Health service names this server reports (documented in the README). */
 export const HEALTH_SERVICES = ["", OllamaServiceDefinition.fullName] as const;
@@ -46,6 +48,8 @@ export interface GatewayServerOptions {
   auth: { authenticator: Authenticator; settings: AuthSettings } | undefined;
   /** Limits and quotas; undefined when none is configured (then no quota middleware is installed). */
   quotas?: { enforcer: QuotaEnforcer; onRejected?: OnQuotaRejected } | undefined;
+  /** TLS (optionally mutual); undefined listens in plaintext. */
+  credentials?: ServerCredentials | undefined;
 }
 
 /** A listening gateway server. */
@@ -71,7 +75,7 @@ const ABORT_GRACE_MS = 1_000;
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const terminator = new Terminator();
   const server: Server<any> = createServer({
-    interceptors: [deadlineInterceptor],
+    interceptors: [deadlineInterceptor, peerIdentityInterceptor],
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes,
     // Notice dead callers during long silent phases (cold loads) so their Ollama work is aborted.
     "grpc.keepalive_time_ms": 60_000,
@@ -95,7 +99,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
     guard(options.auth?.settings.openReflection).add(ServerReflectionService, ServerReflection(options.descriptorSet, [OllamaServiceDefinition.fullName]));
   }
 
-  const port = await server.listen(options.listen);
+  const port = await server.listen(options.listen, options.credentials);
   let stopping: Promise<void> | undefined;
 
   return {

@@ -17,7 +17,7 @@ describe("parseAuthConfig: valid sections", () => {
     for (const raw of [undefined, structuredClone(AUTH_DEFAULTS)]) {
       expect(parse(raw)).toEqual({
         problems: [],
-        settings: { enabled: false, apiKeys: [], jwt: undefined, openMethods: [], openHealth: true, openReflection: true, adminScope: "admin" },
+        settings: { enabled: false, apiKeys: [], jwt: undefined, openMethods: [], openHealth: true, openReflection: true, adminScope: "admin", spiffe: undefined },
       });
     }
   });
@@ -100,13 +100,13 @@ describe("parseAuthConfig: every problem names its field", () => {
     {
       name: "unknown key",
       raw: { enable: true },
-      problems: ["auth.enable: unknown setting (expected one of enabled, api_keys, jwt, open_methods, open_health, open_reflection, admin_scope)"],
+      problems: ["auth.enable: unknown setting (expected one of enabled, api_keys, jwt, open_methods, open_health, open_reflection, admin_scope, spiffe)"],
     },
     { name: "enabled not a boolean", raw: { enabled: "yes" }, problems: ['auth.enabled: expected true or false, got "yes"'] },
     {
       name: "enabled with nothing to authenticate against",
       raw: { enabled: true },
-      problems: ["auth: enabled, but neither auth.api_keys nor auth.jwt is configured, so no caller could authenticate"],
+      problems: ["auth: enabled, but none of auth.api_keys, auth.jwt or auth.spiffe is configured, so no caller could authenticate"],
     },
     {
       name: "short sha256",
@@ -127,6 +127,15 @@ describe("parseAuthConfig: every problem names its field", () => {
       name: "bad scopes and models",
       raw: { api_keys: [{ ...KEY, scopes: "admin", models: ["ok", ""] }] },
       problems: ["auth.api_keys[0].scopes: expected a list, got a string", 'auth.api_keys[0].models[1]: expected a non-empty string without whitespace, got ""'],
+    },
+    {
+      name: "bad SPIFFE section",
+      raw: { spiffe: { trust_xfcc: "yes", ids: [{ id: "https://x", tenant: "t" }, { id: "spiffe://td/ns/a/sa/*", tenant: "t", extra: 1 }] } },
+      problems: [
+        'auth.spiffe.trust_xfcc: expected true or false, got "yes"',
+        'auth.spiffe.ids[0].id: expected a SPIFFE ID or glob such as spiffe://cluster.local/ns/search/sa/search-svc, got "https://x"',
+        "auth.spiffe.ids[1].extra: unknown setting (expected one of id, name, tenant, scopes, models, limits)",
+      ],
     },
     {
       name: "bad limits in an entry",

@@ -66,7 +66,7 @@ const DEFAULT_CONFIG: Config = {
   limits: { maxMessageBytes: 64 * 1024 * 1024, maxImageBytes: 20 * 1024 * 1024, maxImages: 16, maxEmbedInputs: 256 },
   management: { enabled: false },
   reflection: true,
-  auth: { enabled: false, apiKeys: [], jwt: undefined, openMethods: [], openHealth: true, openReflection: true, adminScope: "admin" },
+  auth: { enabled: false, apiKeys: [], jwt: undefined, openMethods: [], openHealth: true, openReflection: true, adminScope: "admin", spiffe: undefined },
   quotas: {
     store: "memory",
     redis: { url: undefined, urlEnv: undefined, keyPrefix: "ollama-grpc", timeoutMs: 250, leaseTtlMs: 30_000 },
@@ -75,6 +75,7 @@ const DEFAULT_CONFIG: Config = {
     perPrincipal: {},
     perModel: [],
   },
+  tls: undefined,
   log: { level: "info" },
 };
 DEFAULT_CONFIG.clusters = [
