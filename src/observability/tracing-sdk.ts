@@ -35,7 +35,8 @@ let settings: TracingSettings | undefined;
 
 /**
  * Starts the SDK when the environment enables tracing (see tracing-config.ts),
- * once per process; later calls return the first call's settings.
+ * once per process; later calls return the first call's settings. Rejects
+ * when the SDK fails to start; tracing is then off, with that reason.
  */
 export async function startTracing(options: StartTracingOptions = {}): Promise<TracingSettings> {
   if (settings !== undefined) return settings;
@@ -43,7 +44,16 @@ export async function startTracing(options: StartTracingOptions = {}): Promise<T
   const decided = options.spanProcessors === undefined ? wanted : { ...wanted, enabled: true, reason: "span processors given" };
   settings = decided;
   if (!decided.enabled) return decided;
+  try {
+    sdk = await startSdk(decided, options.spanProcessors);
+  } catch (error) {
+    settings = { ...decided, enabled: false, reason: `the SDK failed to start: ${error instanceof Error ? error.message : String(error)}` };
+    throw error;
+  }
+  return decided;
+}
 
+async function startSdk(decided: TracingSettings, spanProcessors: SpanProcessor[] | undefined): Promise<{ shutdown(): Promise<void> }> {
   // The instrumentation hooks `require` as it is constructed, before the SDK's own exporters load grpc-js.
   const { GrpcInstrumentation } = await import("@opentelemetry/instrumentation-grpc");
   const grpc = new GrpcInstrumentation({ ignoreGrpcMethods: UNTRACED_METHODS });
@@ -53,14 +63,13 @@ export async function startTracing(options: StartTracingOptions = {}): Promise<T
     instrumentations: [grpc],
     textMapPropagator: await propagatorFor(decided.propagators),
     // undefined (OTLP over HTTP): the SDK builds the exporters from the same OTEL_* variables.
-    ...(options.spanProcessors !== undefined ? { spanProcessors: options.spanProcessors } : await processorsFor(decided)),
+    ...(spanProcessors !== undefined ? { spanProcessors } : await processorsFor(decided)),
     // Traces only: without these the SDK would also start OTLP metric and log exporters.
     metricReaders: [],
     logRecordProcessors: [],
   });
   started.start();
-  sdk = started;
-  return decided;
+  return started;
 }
 
 /** The settings tracing started with, or undefined before `startTracing()`. */
@@ -109,8 +118,10 @@ async function propagatorFor(names: readonly PropagatorName[]): Promise<TextMapP
 
 /**
  * Span processors for the configured exporters. OTLP over gRPC is built
- * here (the SDK's own default would be http/protobuf); for OTLP over HTTP
- * the SDK builds everything from the environment (returns no processors).
+ * here (the SDK's own default would be http/protobuf). For OTLP over HTTP
+ * this returns no processors and the SDK builds every exporter from the same
+ * variables itself (its reading of OTEL_TRACES_EXPORTER then applies: it
+ * also knows zipkin).
  */
 async function processorsFor(decided: TracingSettings): Promise<{ spanProcessors?: SpanProcessor[] }> {
   if (decided.exporters.includes("otlp") && decided.protocol !== "grpc") return {};
