@@ -7,6 +7,7 @@
 import { startGateway } from "../app.js";
 import { loadConfig } from "../config/load.js";
 import { createLogger } from "../observability/logger.js";
+import { shutdownTracing } from "../observability/tracing-sdk.js";
 import { startSimulator, type RunningSimulator } from "../sim/index.js";
 import { clientCommand } from "./client-commands.js";
 import { ExitCode, parseCommandArgs } from "./usage.js";
@@ -64,5 +65,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
     }
   } finally {
     await Promise.all(sims.map((sim) => sim.close()));
+    await shutdownTracing(); // exports the demo's spans when OTEL_* enabled tracing
   }
 }

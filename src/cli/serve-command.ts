@@ -1,11 +1,13 @@
 /** `ollama-grpc serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits. */
-import { startGateway } from "../app.js";
+import { startGateway, type Gateway } from "../app.js";
 import { loadConfig } from "../config/load.js";
 import { watchConfigFile } from "../config/watch.js";
 import { DEFAULTS, type Config } from "../config/schema.js";
 import { createLogger } from "../observability/logger.js";
+import { shutdownTracing, tracingStatus } from "../observability/tracing-sdk.js";
 import { ExitCode, parseCommandArgs } from "./usage.js";
 import { stringify as toYaml } from "yaml";
+import type { Logger } from "pino";
 
 export const SERVE_HELP = `Usage: ollama-grpc serve [options]
 
@@ -25,6 +27,8 @@ Options:
   -h, --help                 show this help
 
 Precedence: flags > OLLAMA_GRPC_* environment > config file > defaults.
+Tracing (OpenTelemetry) is off unless the standard OTEL_* variables enable it,
+e.g. OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317 (see the README).
 SIGTERM or SIGINT drains in-flight streams, then exits 0; a second signal exits at once.
 The config file is watched: backend changes apply at once (removed backends drain);
 other changed settings are reported and take effect on restart.`;
@@ -64,6 +68,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     return ExitCode.OK;
   }
   const logger = createLogger(config.log.level);
+  logTracing(logger);
   const gateway = await startGateway(config, logger);
   const file = overrides.config ?? process.env.OLLAMA_GRPC_CONFIG;
   const watcher =
@@ -89,13 +94,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       }
       logger.info({ signal }, "signal received: shutting down");
       watcher?.close();
-      gateway.close().then(
-        () => resolve(ExitCode.OK),
-        (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          resolve(ExitCode.FAILURE);
-        },
-      );
+      void stopGateway(gateway, logger).then(resolve);
     };
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
@@ -110,4 +109,32 @@ function redacted(config: Config): Config {
   if (parsed.password === "") return config;
   parsed.password = "redacted";
   return { ...config, quotas: { ...config.quotas, redis: { ...config.quotas.redis, url: parsed.href } } };
+}
+
+/** Drains the gateway, then flushes the last spans (bounded by TRACING_SHUTDOWN_TIMEOUT_MS); resolves with the exit code. */
+async function stopGateway(gateway: Gateway, logger: Logger): Promise<number> {
+  let code: number = ExitCode.OK;
+  try {
+    await gateway.close();
+  } catch (error) {
+    logger.error({ err: error }, "shutdown failed");
+    code = ExitCode.FAILURE;
+  }
+  // After the drain, so the spans of the last calls are in the final export.
+  const flushed = await shutdownTracing();
+  if (flushed === "timed_out" || flushed === "failed") logger.warn({ result: flushed }, "tracing: the final span export did not complete");
+  return code;
+}
+
+/** One start-up line about tracing (started by bin/ollama-grpc.js before the CLI loaded). */
+function logTracing(logger: Logger): void {
+  const tracing = tracingStatus();
+  if (tracing === undefined) return;
+  for (const warning of tracing.warnings) logger.warn({ warning }, "tracing: ignored setting");
+  if (tracing.enabled) {
+    const { exporters, protocol, serviceName, propagators, sampler } = tracing;
+    logger.info({ exporters, protocol: exporters.includes("otlp") ? protocol : undefined, serviceName, propagators, sampler, reason: tracing.reason }, "tracing enabled");
+  } else {
+    logger.info({ reason: tracing.reason }, "tracing off");
+  }
 }

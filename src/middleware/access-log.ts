@@ -1,7 +1,8 @@
 /**
  * One structured access line per RPC: method, status, duration, time to
- * first message, model, backend, messages out, token counts, peer and request
- * id. Never the prompt, images, messages or credentials: the log only reads
+ * first message, model, backend, messages out, token counts, peer, request
+ * id, and the trace and span id of the RPC's server span when tracing is on.
+ * Never the prompt, images, messages or credentials: the log only reads
  * the CallRecord, which holds none of them.
  */
 import { ServerError, Status, type CallContext, type ServerMiddlewareCall } from "nice-grpc";
@@ -9,6 +10,7 @@ import type { Logger } from "pino";
 import { isAbortError } from "../common/abort.js";
 import type { CallRecord, CallRecordContext } from "../service/call-record.js";
 import type { CallSummary } from "../observability/metrics.js";
+import { activeTraceIds } from "../observability/tracing.js";
 import { callerDeadline } from "../server/deadline-interceptor.js";
 
 /**
@@ -29,6 +31,7 @@ export function accessLogMiddleware(logger: Logger, onCallEnd?: (line: CallSumma
     const deadline = callerDeadline(context.metadata);
     const deadlineMs = Number.isFinite(deadline) ? Math.max(0, deadline - Date.now()) : undefined;
     const record: CallRecord = { chunksOut: 0 };
+    const trace = activeTraceIds(); // the server span of instrumentation-grpc, active around the whole chain
     let code = Status.OK;
     let failure: unknown;
     try {
@@ -60,6 +63,8 @@ export function accessLogMiddleware(logger: Logger, onCallEnd?: (line: CallSumma
         authFailure: record.authFailure,
         peer: context.peer,
         requestId: firstString(context.metadata.get("x-request-id")),
+        traceId: trace?.traceId,
+        spanId: trace?.spanId,
       };
       onCallEnd?.(line);
       if (code === Status.OK || code === Status.CANCELLED || code === Status.INVALID_ARGUMENT || code === Status.NOT_FOUND) {

@@ -30,6 +30,12 @@ export interface OllamaClientOptions {
 /** Upper bound on an error body read into memory. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
+/**
+ * Extra request headers a caller may add, e.g. trace context (`traceparent`).
+ * They never replace the client's own content-type, accept or user-agent.
+ */
+export type ExtraHeaders = Readonly<Record<string, string>>;
+
 /** A streaming response whose status was 2xx. */
 export interface OllamaStream {
   /** The stream's lines, ending with the `done: true` one. */
@@ -62,8 +68,9 @@ export class OllamaClient {
    * does only with the first chunk. Rejects with an UpstreamError (non-2xx
    * status, connection failure, timeout), or with an AbortError when `signal`
    * aborts. The returned lines throw UpstreamErrors the same way.
+   * `headers` are sent along (see ExtraHeaders).
    */
-  async stream(path: string, body: object, signal: AbortSignal, isFinal: FinalLineTest = isDoneLine): Promise<OllamaStream> {
+  async stream(path: string, body: object, signal: AbortSignal, isFinal: FinalLineTest = isDoneLine, headers?: ExtraHeaders): Promise<OllamaStream> {
     let response: Awaited<ReturnType<Pool["request"]>>;
     try {
       response = await this.#pool.request({
@@ -71,6 +78,7 @@ export class OllamaClient {
         path,
         body: JSON.stringify(body),
         headers: {
+          ...headers,
           "content-type": "application/json",
           accept: "application/x-ndjson, application/json",
           "user-agent": this.#options.userAgent,
@@ -91,15 +99,22 @@ export class OllamaClient {
    * /api/delete, ...) and reads its JSON object answer; an empty 2xx body
    * (delete, copy) reads as {}. Rejects with an UpstreamError (non-2xx,
    * connection failure, a body that is not a JSON object) or an AbortError
-   * when `signal` aborts.
+   * when `signal` aborts. `headers` are sent along (see ExtraHeaders).
    */
-  async json(method: "GET" | "POST" | "DELETE", path: string, body: object | undefined, signal: AbortSignal): Promise<Record<string, unknown>> {
+  async json(
+    method: "GET" | "POST" | "DELETE",
+    path: string,
+    body: object | undefined,
+    signal: AbortSignal,
+    headers?: ExtraHeaders,
+  ): Promise<Record<string, unknown>> {
     try {
       const response = await this.#pool.request({
         method,
         path,
         ...(body !== undefined && { body: JSON.stringify(body) }),
         headers: {
+          ...headers,
           accept: "application/json",
           "user-agent": this.#options.userAgent,
           ...(body !== undefined && { "content-type": "application/json" }),

@@ -36,3 +36,24 @@ export class QuotaExhaustedReason extends Error {
     this.name = "QuotaExhaustedReason";
   }
 }
+
+/**
+ * A caller's own deadline timer usually fires a little before ours, so its
+ * cancel arrives just ahead of the deadline; a cancel this close to it counts
+ * as the deadline (the access log uses the same slack).
+ */
+const CALLER_DEADLINE_SLACK_MS = 100;
+
+/**
+ * Why `signal` aborted, for traces: "max_stream_duration" / "max_deadline"
+ * (gateway caps), "shutdown", "quota_exhausted" (the token budget ran out
+ * mid-stream), "deadline_exceeded" (the caller's deadline, epoch ms) or
+ * "cancelled" (the caller went away).
+ */
+export function abortCause(signal: AbortSignal, deadline: number, now = Date.now()): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof StreamDeadlineReason) return reason.limit;
+  if (reason instanceof ShutdownReason) return "shutdown";
+  if (reason instanceof QuotaExhaustedReason) return "quota_exhausted";
+  return now >= deadline - CALLER_DEADLINE_SLACK_MS ? "deadline_exceeded" : "cancelled";
+}

@@ -9,11 +9,16 @@
  *   and the retry budget. Generation is never hedged.
  * - When no other backend can be tried, the last attempt's error is the one
  *   reported.
+ * - Each attempt is one CLIENT span (a child of the RPC's server span), ended
+ *   with the attempt: retries are sibling spans.
  */
+import type { Attributes } from "@opentelemetry/api";
 import { delay } from "abort-controller-x";
-import { UpstreamError } from "../ollama/errors.js";
+import { UpstreamError, UpstreamHttpError } from "../ollama/errors.js";
+import { startAttemptSpan, type UpstreamSpan, type GenAiOperation } from "../observability/tracing.js";
 import { fullJitterBackoffMs } from "../upstream/backoff.js";
 import type { AttemptOutcome, Observation } from "../upstream/pool.js";
+import { abortCause } from "./abort-reasons.js";
 import type { CallRecord } from "./call-record.js";
 import type { Backends, LeasedBackend } from "./fleet.js";
 import { throwMapped } from "./status.js";
@@ -40,8 +45,26 @@ export interface AttemptCall {
   trailer: { set(key: string, value: string): void };
 }
 
-/** One attempt: yields the messages for the caller and returns what the call taught (costs). */
-export type RunAttempt<T> = (backend: LeasedBackend, signal: AbortSignal) => AsyncGenerator<T, Omit<Observation, "serviceMs"> | undefined, undefined>;
+/** What each attempt's span says about the call (see observability/tracing.ts). */
+export interface AttemptTracing {
+  operation: GenAiOperation;
+  /** The Ollama endpoint path, e.g. "/api/chat". */
+  path: string;
+  /** Request parameters (genAiRequestAttributes). */
+  attributes?: Attributes;
+}
+
+/**
+ * One attempt: yields the messages for the caller and returns what the call
+ * taught (costs). `span` is the attempt's span: its `headers` go on the
+ * Ollama request; the attempt records the first token and the final usage on
+ * it, and withAttempts ends it.
+ */
+export type RunAttempt<T> = (
+  backend: LeasedBackend,
+  signal: AbortSignal,
+  span: UpstreamSpan,
+) => AsyncGenerator<T, Omit<Observation, "serviceMs"> | undefined, undefined>;
 
 /** How a failure counts for outlier detection, and whether another backend might succeed. */
 export function judgeFailure(error: unknown, signal: AbortSignal): { outcome: AttemptOutcome; retryable: boolean } {
@@ -64,7 +87,13 @@ export function judgeFailure(error: unknown, signal: AbortSignal): { outcome: At
 }
 
 /** Runs `run` on backends until it succeeds or may not be retried. */
-export async function* withAttempts<T>(fleet: Backends, settings: RetrySettings, call: AttemptCall, run: RunAttempt<T>): AsyncGenerator<T, void, undefined> {
+export async function* withAttempts<T>(
+  fleet: Backends,
+  settings: RetrySettings,
+  call: AttemptCall,
+  tracing: AttemptTracing,
+  run: RunAttempt<T>,
+): AsyncGenerator<T, void, undefined> {
   const { signal, record } = call;
   const tried = new Set<string>();
   const endCall = fleet.retryBudget.callStarted();
@@ -99,13 +128,24 @@ export async function* withAttempts<T>(fleet: Backends, settings: RetrySettings,
       let outcome: AttemptOutcome = "ignored";
       let observation: Observation | undefined;
       let backoffMs = 0;
+      const span = startAttemptSpan({
+        operation: tracing.operation,
+        model: call.model,
+        backend,
+        url: leased.lease.endpoint.url,
+        path: tracing.path,
+        attempt: attempt + 1,
+        ...(tracing.attributes !== undefined && { requestAttributes: tracing.attributes }),
+      });
       try {
-        const learned = yield* run(leased, signal);
+        const learned = yield* run(leased, signal, span);
+        span.succeed();
         outcome = "success";
         if (learned !== undefined) observation = { ...learned, serviceMs: performance.now() - startedAt };
         fleet.markLoaded(backend, call.modelKey);
         return;
       } catch (error) {
+        endFailedSpan(span, error, signal, call.deadline);
         const verdict = judgeFailure(error, signal);
         outcome = verdict.outcome;
         if (error instanceof UpstreamError && error.kind === "model_not_found") fleet.markMissing(backend, call.modelKey);
@@ -117,6 +157,9 @@ export async function* withAttempts<T>(fleet: Backends, settings: RetrySettings,
         }
         record.retries = (record.retries ?? 0) + 1;
       } finally {
+        // Closed early by return(): the caller went away, or (unary) took the one message it needed.
+        if (signal.aborted) span.abort(abortCause(signal, call.deadline));
+        else span.succeed();
         leased.lease.release(outcome, observation);
       }
       if (backoffMs > 0) await delay(signal, backoffMs);
@@ -125,4 +168,12 @@ export async function* withAttempts<T>(fleet: Backends, settings: RetrySettings,
     endCall();
     releaseRetry?.();
   }
+}
+
+/** Ends a failed request's span: an abort is the gateway's or the caller's decision, anything else the request's error. */
+export function endFailedSpan(span: UpstreamSpan, error: unknown, signal: AbortSignal, deadline: number): void {
+  if (signal.aborted) span.abort(abortCause(signal, deadline));
+  else if (error instanceof UpstreamError) {
+    span.fail({ type: error.kind, message: error.message, httpStatus: error instanceof UpstreamHttpError ? error.status : undefined });
+  } else span.fail({ type: error instanceof Error ? error.name : "unknown", message: "internal gateway error" });
 }

@@ -6,6 +6,7 @@
  */
 import type { EmbedRequest, EmbedResponse } from "../../gen/ollama/v1/ollama.js";
 import { UpstreamProtocolError } from "../ollama/errors.js";
+import { genAiRequestAttributes } from "../observability/tracing.js";
 import { withAttempts, type AttemptCall, type RetrySettings } from "./attempts.js";
 import type { Backends } from "./fleet.js";
 import { toOllamaOptions } from "./options-mapping.js";
@@ -44,10 +45,12 @@ export async function embed(fleet: Backends, retry: RetrySettings, request: Embe
   const violations = validateEmbedRequest(request, maxInputs);
   if (violations.length > 0) throw invalidArgument(violations);
   const body = toOllamaEmbedRequest(request);
-  for await (const response of withAttempts(fleet, retry, call, async function* attempt({ lease, client }, signal) {
-    const answer = await client.json("POST", "/api/embed", body, signal);
+  const tracing = { operation: "embeddings" as const, path: "/api/embed", attributes: genAiRequestAttributes(body, false) };
+  for await (const response of withAttempts(fleet, retry, call, tracing, async function* attempt({ lease, client }, signal, span) {
+    const answer = await client.json("POST", "/api/embed", body, signal, span.headers);
     if (!Array.isArray(answer.embeddings)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/embed answered without embeddings");
     call.record.promptTokens = Number(answer.prompt_eval_count ?? 0);
+    span.response({ model: typeof answer.model === "string" ? answer.model : undefined, inputTokens: call.record.promptTokens });
     yield toEmbedResponse(answer, request.model, lease.endpoint.name);
     const loadNs = answer.load_duration as number | undefined;
     return { model: call.modelKey, ...(loadNs !== undefined && { loadMs: loadNs / 1e6 }) };

@@ -8,27 +8,42 @@ import { Status } from "nice-grpc";
 import { RichServerError, ErrorInfo } from "nice-grpc-error-details";
 import type { BackendResult } from "../../gen/ollama/v1/ollama.js";
 import { linkSignals } from "../common/abort.js";
+import type { ExtraHeaders } from "../ollama/client.js";
 import { UpstreamError, UpstreamTimeoutError } from "../ollama/errors.js";
+import { NOOP_SPAN, startBackendCallSpan } from "../observability/tracing.js";
+import { endFailedSpan } from "./attempts.js";
 import type { PickedBackend } from "./fleet.js";
 import { classifyUpstream, ERROR_DOMAIN, upstreamText } from "./status.js";
 
 /** One backend's outcome. */
 export type BackendOutcome<T> = { backend: string; ok: true; value: T } | { backend: string; ok: false; error: unknown };
 
+/** What the per-backend spans of a fleet-wide call are named after (span `ollama {operation}`). */
+export interface FleetCallTracing {
+  /** e.g. "list_models", "delete_model". */
+  operation: string;
+  /** The model the call is about, if any. */
+  model?: string;
+}
+
 /**
  * Runs `operation` on every target concurrently. `timeoutMs` (0 = none)
  * bounds each backend; a backend that exceeds it fails with an
  * UpstreamTimeoutError. Resolves with the outcomes in target order.
+ * With `tracing`, each backend's share is a CLIENT span whose context
+ * `operation` sends along in `headers`.
  */
 export async function callEach<T>(
   targets: readonly PickedBackend[],
   signal: AbortSignal,
   timeoutMs: number,
-  operation: (target: PickedBackend, signal: AbortSignal) => Promise<T>,
+  operation: (target: PickedBackend, signal: AbortSignal, headers: ExtraHeaders | undefined) => Promise<T>,
+  tracing?: FleetCallTracing,
 ): Promise<Array<BackendOutcome<T>>> {
   return Promise.all(
     targets.map(async (target): Promise<BackendOutcome<T>> => {
       const backend = target.endpoint.name;
+      const span = tracing === undefined ? NOOP_SPAN : startBackendCallSpan(tracing.operation, backend, target.endpoint.url, tracing.model);
       const linked = linkSignals(signal);
       let timedOut = false;
       const timer =
@@ -39,11 +54,17 @@ export async function callEach<T>(
             }, timeoutMs)
           : undefined;
       try {
-        return { backend, ok: true, value: await operation(target, linked.signal) };
+        const value = await operation(target, linked.signal, span.headers);
+        span.succeed();
+        return { backend, ok: true, value };
       } catch (error) {
-        if (signal.aborted) throw error;
-        if (timedOut) return { backend, ok: false, error: new UpstreamTimeoutError("headers", `no answer within ${timeoutMs} ms`) };
-        return { backend, ok: false, error };
+        if (signal.aborted) {
+          endFailedSpan(span, error, signal, Number.POSITIVE_INFINITY);
+          throw error;
+        }
+        const failure = timedOut ? new UpstreamTimeoutError("headers", `no answer within ${timeoutMs} ms`) : error;
+        endFailedSpan(span, failure, signal, Number.POSITIVE_INFINITY);
+        return { backend, ok: false, error: failure };
       } finally {
         clearTimeout(timer);
         linked.cleanup();

@@ -38,11 +38,17 @@ export async function loadModel(ctx: AdminContext, request: LoadModelRequest): P
   if (violations.length > 0) throw invalidArgument(violations);
 
   const key = modelKey(request.model);
-  const discovery = await callEach(candidates, ctx.signal, ctx.timeoutMs, async ({ client }, signal): Promise<Omit<Holding, "target">> => {
-    const [tags, ps] = await Promise.all([client.json("GET", "/api/tags", undefined, signal), client.json("GET", "/api/ps", undefined, signal)]);
-    const names = (list: unknown) => (Array.isArray(list) ? list : []).map((m: { name?: string; model?: string }) => modelKey(m.name ?? m.model ?? ""));
-    return { installed: names(tags.models).includes(key), loaded: names(ps.models).includes(key) };
-  });
+  const discovery = await callEach(
+    candidates,
+    ctx.signal,
+    ctx.timeoutMs,
+    async ({ client }, signal, headers): Promise<Omit<Holding, "target">> => {
+      const [tags, ps] = await Promise.all([client.json("GET", "/api/tags", undefined, signal, headers), client.json("GET", "/api/ps", undefined, signal, headers)]);
+      const names = (list: unknown) => (Array.isArray(list) ? list : []).map((m: { name?: string; model?: string }) => modelKey(m.name ?? m.model ?? ""));
+      return { installed: names(tags.models).includes(key), loaded: names(ps.models).includes(key) };
+    },
+    { operation: "find_model", model: request.model },
+  );
   const unreachable: BackendResult[] = discovery.filter((o) => !o.ok).map((o) => toBackendResult(o));
   const holders: Holding[] = discovery.flatMap((o, i) => (o.ok && o.value.installed ? [{ target: candidates[i]!, ...o.value }] : []));
   if (holders.length === 0 && unreachable.length === 0) {
@@ -56,11 +62,12 @@ export async function loadModel(ctx: AdminContext, request: LoadModelRequest): P
     chosen.map((h) => h.target),
     ctx.signal,
     0,
-    async ({ client }, signal) => {
+    async ({ client }, signal, headers) => {
       const startedAt = performance.now();
-      await emptyRequest(client, request.model, keepAlive, signal);
+      await emptyRequest(client, request.model, keepAlive, signal, headers);
       return performance.now() - startedAt;
     },
+    { operation: "load_model", model: request.model },
   );
   // Candidates that could not be asked matter only when they might have been
   // needed: every holder was wanted (count 0) or the count was not met.

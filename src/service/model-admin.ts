@@ -12,7 +12,7 @@ import type {
   UnloadModelResponse,
 } from "../../gen/ollama/v1/ollama.js";
 import { UpstreamError } from "../ollama/errors.js";
-import type { OllamaClient } from "../ollama/client.js";
+import type { ExtraHeaders, OllamaClient } from "../ollama/client.js";
 import type { OllamaKeepAlive } from "../ollama/types.js";
 import { resolveTargets } from "./backend-targets.js";
 import type { CallRecord } from "./call-record.js";
@@ -33,8 +33,12 @@ export interface AdminContext {
 /** DELETE /api/delete on each target. */
 export async function deleteModel(ctx: AdminContext, request: DeleteModelRequest): Promise<DeleteModelResponse> {
   const targets = prepare(ctx, request.model, request.backends);
-  const outcomes = await callEach(targets, ctx.signal, ctx.timeoutMs, ({ client }, signal) =>
-    client.json("DELETE", "/api/delete", { model: request.model }, signal),
+  const outcomes = await callEach(
+    targets,
+    ctx.signal,
+    ctx.timeoutMs,
+    ({ client }, signal, headers) => client.json("DELETE", "/api/delete", { model: request.model }, signal, headers),
+    { operation: "delete_model", model: request.model },
   );
   const results = outcomes.map((outcome) => toBackendResult(outcome));
   failIfNoneSucceeded("DeleteModel", request.model, results);
@@ -46,8 +50,12 @@ export async function copyModel(ctx: AdminContext, request: CopyModelRequest): P
   const violations: FieldViolation[] = [];
   checkModel(request.destination, violations);
   const targets = prepare(ctx, request.source, request.backends, violations, "source");
-  const outcomes = await callEach(targets, ctx.signal, ctx.timeoutMs, ({ client }, signal) =>
-    client.json("POST", "/api/copy", { source: request.source, destination: request.destination }, signal),
+  const outcomes = await callEach(
+    targets,
+    ctx.signal,
+    ctx.timeoutMs,
+    ({ client }, signal, headers) => client.json("POST", "/api/copy", { source: request.source, destination: request.destination }, signal, headers),
+    { operation: "copy_model", model: request.source },
   );
   const results = outcomes.map((outcome) => toBackendResult(outcome));
   failIfNoneSucceeded("CopyModel", request.source, results);
@@ -57,8 +65,12 @@ export async function copyModel(ctx: AdminContext, request: CopyModelRequest): P
 /** Unloads on each target: an empty request with keep_alive 0. */
 export async function unloadModel(ctx: AdminContext, request: UnloadModelRequest): Promise<UnloadModelResponse> {
   const targets = prepare(ctx, request.model, request.backends);
-  const outcomes = await callEach(targets, ctx.signal, ctx.timeoutMs, ({ client }, signal) =>
-    emptyRequest(client, request.model, 0, signal),
+  const outcomes = await callEach(
+    targets,
+    ctx.signal,
+    ctx.timeoutMs,
+    ({ client }, signal, headers) => emptyRequest(client, request.model, 0, signal, headers),
+    { operation: "unload_model", model: request.model },
   );
   const results = outcomes.map((outcome) => toBackendResult(outcome));
   failIfNoneSucceeded("UnloadModel", request.model, results);
@@ -71,13 +83,19 @@ export async function unloadModel(ctx: AdminContext, request: UnloadModelRequest
  * it on /api/generate; embedding-only models refuse generate, so for them it
  * goes to /api/embed with an empty input, which Ollama treats the same way.
  */
-export async function emptyRequest(client: OllamaClient, model: string, keepAlive: OllamaKeepAlive | undefined, signal: AbortSignal): Promise<void> {
+export async function emptyRequest(
+  client: OllamaClient,
+  model: string,
+  keepAlive: OllamaKeepAlive | undefined,
+  signal: AbortSignal,
+  headers?: ExtraHeaders,
+): Promise<void> {
   const keep = keepAlive === undefined ? {} : { keep_alive: keepAlive };
   try {
-    await client.json("POST", "/api/generate", { model, prompt: "", stream: false, ...keep }, signal);
+    await client.json("POST", "/api/generate", { model, prompt: "", stream: false, ...keep }, signal, headers);
   } catch (error) {
     if (!(error instanceof UpstreamError && error.kind === "capability_missing")) throw error;
-    await client.json("POST", "/api/embed", { model, input: [], ...keep }, signal);
+    await client.json("POST", "/api/embed", { model, input: [], ...keep }, signal, headers);
   }
 }
 

@@ -16,11 +16,17 @@ export type CatalogueAnswer = { backend: string; models: OllamaTagsModel[] } | {
 
 /** Fetches every backend's catalogue; never rejects except on abort of `signal`. */
 export async function fetchCatalogues(fleet: Backends, signal: AbortSignal, timeoutMs: number): Promise<CatalogueAnswer[]> {
-  const outcomes = await callEach(fleet.all(), signal, timeoutMs, async ({ client }, backendSignal) => {
-    const body = await client.json("GET", "/api/tags", undefined, backendSignal);
-    if (!Array.isArray(body.models)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/tags answered without a models list");
-    return body.models as OllamaTagsModel[];
-  });
+  const outcomes = await callEach(
+    fleet.all(),
+    signal,
+    timeoutMs,
+    async ({ client }, backendSignal, headers) => {
+      const body = await client.json("GET", "/api/tags", undefined, backendSignal, headers);
+      if (!Array.isArray(body.models)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/tags answered without a models list");
+      return body.models as OllamaTagsModel[];
+    },
+    { operation: "list_models" },
+  );
   return outcomes.map((outcome) =>
     outcome.ok
       ? { backend: outcome.backend, models: outcome.value }

@@ -43,6 +43,7 @@ import { getVersion } from "./versions.js";
 import type { OllamaStreamLine } from "../ollama/stream-reader.js";
 import type { OllamaChatChunk, OllamaGenerateChunk } from "../ollama/types.js";
 import { modelKey } from "../ollama/model-name.js";
+import type { GenAiOperation } from "../observability/tracing.js";
 import type { AttemptCall, RetrySettings } from "./attempts.js";
 import type { CallRecordContext, DeadlineContext } from "./call-record.js";
 import type { Backends } from "./fleet.js";
@@ -82,12 +83,14 @@ export function createOllamaService(deps: OllamaServiceDeps): OllamaServiceImple
   return {
     generate: streamingHandler<GenerateRequest, GenerateResponse>(deps, {
       path: "/api/generate",
+      operation: "text_completion",
       validate: validateGenerateRequest,
       toBody: toOllamaGenerateRequest,
       toMessage: (line, backend) => toGenerateResponse(line as unknown as OllamaGenerateChunk, backend),
     }),
     chat: streamingHandler<ChatRequest, ChatResponse>(deps, {
       path: "/api/chat",
+      operation: "chat",
       validate: validateChatRequest,
       toBody: toOllamaChatRequest,
       toMessage: (line, backend) => toChatResponse(line as unknown as OllamaChatChunk, backend),
@@ -147,6 +150,8 @@ function adminContext(deps: OllamaServiceDeps, context: ServiceContext): AdminCo
 /** What distinguishes one streaming RPC from another. */
 interface StreamingRoute<Req, Res> {
   path: string;
+  /** GenAI operation name for traces: Generate is a text completion (prompt in, text out), Chat a chat. */
+  operation: GenAiOperation;
   validate(request: Req, limits: RequestLimits): FieldViolation[];
   toBody(request: Req): object;
   toMessage(line: OllamaStreamLine, backend: string): Res;
@@ -161,6 +166,7 @@ function streamingHandler<Req extends { model: string }, Res>(deps: OllamaServic
     yield* relayStream(deps.fleet, deps.retry, {
       ...attemptCall(deps, request.model, context),
       path: route.path,
+      operation: route.operation,
       body: route.toBody(request),
       toMessage: route.toMessage,
     });

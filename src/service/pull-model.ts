@@ -9,6 +9,9 @@ import type { Metadata } from "nice-grpc";
 import type { BackendResult, PullModelRequest, PullModelResponse } from "../../gen/ollama/v1/ollama.js";
 import { mergeAsync } from "../common/merge-async.js";
 import { isSuccessLine } from "../ollama/stream-reader.js";
+import { startBackendCallSpan } from "../observability/tracing.js";
+import { abortCause } from "./abort-reasons.js";
+import { endFailedSpan } from "./attempts.js";
 import { resolveTargets } from "./backend-targets.js";
 import type { CallRecord } from "./call-record.js";
 import { describeFailure, failIfNoneSucceeded } from "./fleet-call.js";
@@ -52,8 +55,9 @@ async function* pullOn(
 ): AsyncGenerator<PullModelResponse, void, undefined> {
   const backend = target.endpoint.name;
   const body = { model: request.model, stream: true, ...(request.insecure && { insecure: true }) };
+  const span = startBackendCallSpan("pull_model", backend, target.endpoint.url, request.model);
   try {
-    const { lines } = await target.client.stream("/api/pull", body, signal, isSuccessLine);
+    const { lines } = await target.client.stream("/api/pull", body, signal, isSuccessLine, span.headers);
     for await (const line of lines) {
       yield {
         backend,
@@ -66,10 +70,14 @@ async function* pullOn(
       };
     }
     results[slot] = { backend, ok: true, error: "", code: 0, duration: undefined };
+    span.succeed();
   } catch (error) {
+    endFailedSpan(span, error, signal, Number.POSITIVE_INFINITY);
     if (signal.aborted) throw error;
     const { message, code } = describeFailure(error);
     results[slot] = { backend, ok: false, error: message, code, duration: undefined };
     yield { backend, status: "error", digest: "", total: 0, completed: 0, done: false, error: message };
+  } finally {
+    span.abort(abortCause(signal, Number.POSITIVE_INFINITY)); // closed early by return(): the caller went away (no-op once ended)
   }
 }

@@ -24,11 +24,17 @@ interface OllamaProcessModel {
 
 /** Runs one ListRunningModels call. */
 export async function listRunningModels(fleet: Backends, signal: AbortSignal, timeoutMs: number): Promise<ListRunningModelsResponse> {
-  const outcomes = await callEach(fleet.all(), signal, timeoutMs, async ({ client }, backendSignal) => {
-    const body = await client.json("GET", "/api/ps", undefined, backendSignal);
-    if (!Array.isArray(body.models)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/ps answered without a models list");
-    return body.models as OllamaProcessModel[];
-  });
+  const outcomes = await callEach(
+    fleet.all(),
+    signal,
+    timeoutMs,
+    async ({ client }, backendSignal, headers) => {
+      const body = await client.json("GET", "/api/ps", undefined, backendSignal, headers);
+      if (!Array.isArray(body.models)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/ps answered without a models list");
+      return body.models as OllamaProcessModel[];
+    },
+    { operation: "list_running_models" },
+  );
   const models: RunningModel[] = [];
   const backends: BackendStatus[] = [];
   for (const outcome of outcomes) {

@@ -34,7 +34,13 @@ export async function showModel(
   let allNotFound = true;
   for (const target of targets) {
     const body = { model: request.model, ...(request.verbose && { verbose: true }) };
-    const [outcome] = await callEach([target], signal, timeoutMs, ({ client }, backendSignal) => client.json("POST", "/api/show", body, backendSignal));
+    const [outcome] = await callEach(
+      [target],
+      signal,
+      timeoutMs,
+      ({ client }, backendSignal, headers) => client.json("POST", "/api/show", body, backendSignal, headers),
+      { operation: "show_model", model: request.model },
+    );
     if (outcome!.ok) {
       record.backend = outcome!.backend;
       return toShowModelResponse(outcome!.value, outcome!.backend);

@@ -12,6 +12,7 @@
  */
 import type { OllamaStreamLine } from "../ollama/stream-reader.js";
 import type { OllamaMetrics } from "../ollama/types.js";
+import { genAiRequestAttributes, type UpstreamSpan, type GenAiOperation } from "../observability/tracing.js";
 import { withAttempts, type AttemptCall, type RetrySettings } from "./attempts.js";
 import type { Backends } from "./fleet.js";
 
@@ -19,6 +20,8 @@ import type { Backends } from "./fleet.js";
 export interface RelayCall<TOut> extends AttemptCall {
   /** Ollama endpoint path, e.g. "/api/chat". */
   path: string;
+  /** The GenAI operation, for traces ("chat", "text_completion"). */
+  operation: GenAiOperation;
   /** Request body (already mapped to Ollama's JSON). */
   body: object;
   /** Maps one Ollama line to the gRPC message; `backend` is the serving backend's name. */
@@ -40,18 +43,23 @@ export const USAGE_TRAILERS = {
 /** Streams `call` from a backend of `fleet`, retrying elsewhere only before the first message. */
 export function relayStream<TOut>(fleet: Backends, retry: RetrySettings, call: RelayCall<TOut>): AsyncGenerator<TOut, void, undefined> {
   call.record.model = call.model;
-  return withAttempts(fleet, retry, call, async function* attempt({ lease, client }, signal) {
+  const tracing = { operation: call.operation, path: call.path, attributes: genAiRequestAttributes(call.body, true) };
+  return withAttempts(fleet, retry, call, tracing, async function* attempt({ lease, client }, signal, span) {
     const backend = lease.endpoint.name;
-    const { lines } = await client.stream(call.path, call.body, signal);
+    const { lines } = await client.stream(call.path, call.body, signal, undefined, span.headers);
     let learned: { model: string; loadMs?: number } | undefined;
     for await (const line of lines) {
       if (line.done === true) {
-        const final = line as OllamaMetrics & { done_reason?: string };
-        recordFinal(final, backend, call);
+        const final = line as OllamaMetrics & { done_reason?: string; model?: string };
+        recordFinal(final, backend, call, span);
         learned = { model: call.modelKey, ...(final.load_duration !== undefined && { loadMs: final.load_duration / 1e6 }) };
       }
       const message = call.toMessage(line, backend);
-      if (call.record.chunksOut === 0) call.record.firstChunkAt = performance.now();
+      if (call.record.chunksOut === 0) {
+        // The only tracing work on the per-token path: once per call.
+        call.record.firstChunkAt = performance.now();
+        span.firstToken();
+      }
       call.record.chunksOut += 1;
       yield message;
     }
@@ -59,11 +67,12 @@ export function relayStream<TOut>(fleet: Backends, retry: RetrySettings, call: R
   });
 }
 
-function recordFinal(final: OllamaMetrics & { done_reason?: string }, backend: string, call: RelayCall<unknown>): void {
+function recordFinal(final: OllamaMetrics & { done_reason?: string; model?: string }, backend: string, call: RelayCall<unknown>, span: UpstreamSpan): void {
   const { record, trailer } = call;
   record.doneReason = final.done_reason ?? "";
   record.promptTokens = final.prompt_eval_count ?? 0;
   record.completionTokens = final.eval_count ?? 0;
+  span.response({ model: final.model, inputTokens: record.promptTokens, outputTokens: record.completionTokens, finishReason: record.doneReason });
   trailer.set(USAGE_TRAILERS.backend, backend);
   trailer.set(USAGE_TRAILERS.doneReason, record.doneReason);
   trailer.set(USAGE_TRAILERS.promptEvalCount, String(record.promptTokens));

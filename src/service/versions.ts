@@ -5,8 +5,12 @@ import type { Backends } from "./fleet.js";
 
 /** Runs one GetVersion call. */
 export async function getVersion(fleet: Backends, gatewayVersion: string, signal: AbortSignal, timeoutMs: number): Promise<GetVersionResponse> {
-  const outcomes = await callEach(fleet.all(), signal, timeoutMs, ({ client }, backendSignal) =>
-    client.json("GET", "/api/version", undefined, backendSignal),
+  const outcomes = await callEach(
+    fleet.all(),
+    signal,
+    timeoutMs,
+    ({ client }, backendSignal, headers) => client.json("GET", "/api/version", undefined, backendSignal, headers),
+    { operation: "get_version" },
   );
   return {
     gatewayVersion,
