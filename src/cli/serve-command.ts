@@ -1,6 +1,6 @@
 /** `ollama-grpc serve`: runs the gateway until SIGTERM/SIGINT, then drains and exits. */
 import { startGateway, type Gateway } from "../app.js";
-import { loadConfig } from "../config/load.js";
+import { loadConfig, type ConfigOverrides } from "../config/load.js";
 import { watchConfigFile } from "../config/watch.js";
 import { DEFAULTS, type Config } from "../config/schema.js";
 import { createLogger } from "../observability/logger.js";
@@ -69,6 +69,33 @@ export async function serveCommand(argv: string[]): Promise<number> {
   }
   const logger = createLogger(config.log.level);
   logTracing(logger);
+  // Signal handlers go in before start-up: a SIGTERM that arrives while the gateway starts (or right
+  // after it logs "gateway listening") must drain it, not kill the process with the default action.
+  let early: NodeJS.Signals | undefined;
+  let onSignal = (signal: NodeJS.Signals): void => {
+    early ??= signal;
+  };
+  const handler = (signal: NodeJS.Signals): void => onSignal(signal);
+  process.on("SIGTERM", handler);
+  process.on("SIGINT", handler);
+  try {
+    return await serveUntilSignal(config, overrides, logger, (next) => {
+      onSignal = next;
+      if (early !== undefined) next(early);
+    });
+  } finally {
+    process.off("SIGTERM", handler);
+    process.off("SIGINT", handler);
+  }
+}
+
+/** Starts the gateway and resolves with the exit code once a signal has stopped it. */
+async function serveUntilSignal(
+  config: Config,
+  overrides: ConfigOverrides,
+  logger: Logger,
+  onSignals: (handler: (signal: NodeJS.Signals) => void) => void,
+): Promise<number> {
   const gateway = await startGateway(config, logger);
   const file = overrides.config ?? process.env.OLLAMA_GRPC_CONFIG;
   const watcher =
@@ -96,8 +123,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
       watcher?.close();
       void stopGateway(gateway, logger).then(resolve);
     };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
+    onSignals(onSignal);
   });
 }
 
