@@ -91,7 +91,7 @@ export class OllamaClient {
     if (response.statusCode < 200 || response.statusCode > 299) {
       throw this.#tag(await readHttpError(response));
     }
-    return { lines: this.#lines(response.body, isFinal) };
+    return { lines: readOllamaStream(response.body, this.#options.maxLineBytes, isFinal, (error) => this.#tag(toUpstreamError(error))) };
   }
 
   /**
@@ -147,14 +147,6 @@ export class OllamaClient {
   /** Destroys every connection at once (in-flight requests fail). */
   async destroy(): Promise<void> {
     await this.#pool.destroy();
-  }
-
-  async *#lines(body: AsyncIterable<Uint8Array>, isFinal: FinalLineTest): AsyncGenerator<OllamaStreamLine, void, undefined> {
-    try {
-      yield* readOllamaStream(body, this.#options.maxLineBytes, isFinal);
-    } catch (error) {
-      throw this.#tag(toUpstreamError(error));
-    }
   }
 
   #tag(error: unknown): unknown {

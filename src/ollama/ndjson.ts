@@ -137,15 +137,3 @@ function isBlank(line: Buffer, end: number): boolean {
   }
   return true;
 }
-
-/** Async stage: decodes an iterable of byte chunks into JSON values. */
-export async function* decodeNdjson(
-  source: AsyncIterable<Uint8Array>,
-  maxLineBytes = DEFAULT_MAX_LINE_BYTES,
-): AsyncGenerator<unknown, void, undefined> {
-  const ndjson = new NdjsonDecoder(maxLineBytes);
-  for await (const chunk of source) {
-    yield* ndjson.push(chunk);
-  }
-  yield* ndjson.end();
-}

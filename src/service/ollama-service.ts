@@ -159,11 +159,14 @@ interface StreamingRoute<Req, Res> {
 
 /** validate -> map -> relay, the same for every streaming RPC. */
 function streamingHandler<Req extends { model: string }, Res>(deps: OllamaServiceDeps, route: StreamingRoute<Req, Res>) {
-  return async function* handle(request: Req, context: ServiceContext): AsyncGenerator<Res, void, undefined> {
+  // A plain function returning the relay's generator, not a generator delegating to it: one
+  // async-generator layer less on the per-token path. nice-grpc starts it lazily (inside its own
+  // generator), so a validation error thrown here still ends the call as an ordinary failure.
+  return function handle(request: Req, context: ServiceContext): AsyncGenerator<Res, void, undefined> {
     context.callRecord.model = request.model;
     const violations = route.validate(request, deps.limits);
     if (violations.length > 0) throw invalidArgument(violations);
-    yield* relayStream(deps.fleet, deps.retry, {
+    return relayStream(deps.fleet, deps.retry, {
       ...attemptCall(deps, request.model, context),
       path: route.path,
       operation: route.operation,

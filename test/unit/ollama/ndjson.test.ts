@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_LINE_BYTES, NdjsonDecoder, decodeNdjson } from "../../../src/ollama/ndjson.js";
+import { DEFAULT_MAX_LINE_BYTES, NdjsonDecoder } from "../../../src/ollama/ndjson.js";
+
+/** The decoder as an async stage over body chunks (how stream-reader.ts drives it). */
+async function* decodeNdjson(source: AsyncIterable<Uint8Array>, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<unknown, void, undefined> {
+  const ndjson = new NdjsonDecoder(maxLineBytes);
+  for await (const chunk of source) yield* ndjson.push(chunk);
+  yield* ndjson.end();
+}
 import { UpstreamProtocolError } from "../../../src/ollama/errors.js";
 
 const LINES = [
@@ -124,7 +131,7 @@ function newlineOffsets(bytes: Buffer, shift: 0 | 1): number[] {
   return offsets;
 }
 
-describe("decodeNdjson", () => {
+describe("NdjsonDecoder driven as an async stage", () => {
   // Chunk boundaries are arbitrary on the wire: every way of cutting the same body must decode to the same values.
   it.each(chunkings)("$name", async ({ body, chunk }) => {
     const chunks = chunk(Buffer.from(body, "utf8"));
