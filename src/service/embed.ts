@@ -46,6 +46,9 @@ export async function embed(fleet: Backends, retry: RetrySettings, request: Embe
   if (violations.length > 0) throw invalidArgument(violations);
   const body = toOllamaEmbedRequest(request);
   const tracing = { operation: "embeddings" as const, path: "/api/embed", attributes: genAiRequestAttributes(body, false) };
+  // The loop runs to the end (no early return): withAttempts then sees the attempt complete and
+  // reports it as a success (outlier detection, learned load times, the model marked resident).
+  let result: EmbedResponse | undefined;
   for await (const response of withAttempts(fleet, retry, call, tracing, async function* attempt({ lease, client }, signal, span) {
     const answer = await client.json("POST", "/api/embed", body, signal, span.headers);
     if (!Array.isArray(answer.embeddings)) throw new UpstreamProtocolError("UNEXPECTED_VALUE", "/api/embed answered without embeddings");
@@ -55,9 +58,10 @@ export async function embed(fleet: Backends, retry: RetrySettings, request: Embe
     const loadNs = answer.load_duration as number | undefined;
     return { model: call.modelKey, ...(loadNs !== undefined && { loadMs: loadNs / 1e6 }) };
   })) {
-    return response;
+    result = response;
   }
-  throw new Error("embed: no response"); // unreachable: withAttempts either yields once or throws
+  if (result === undefined) throw new Error("embed: no response"); // unreachable: withAttempts either yields once or throws
+  return result;
 }
 
 function toEmbedResponse(answer: Record<string, unknown>, model: string, backend: string): EmbedResponse {

@@ -50,6 +50,12 @@ describe("Embed", () => {
     expect(response.timings?.totalDuration).toBeDefined();
   });
 
+  it("a successful Embed counts as a success: the serving backend is marked as holding the model in memory", async () => {
+    const response = await fleet.client.embed({ model: "all-minilm", input: ["resident?"] });
+    const view = fleet.gateway.fleet.fleet.pool.endpoints().find((e) => e.name === response.backend);
+    expect(view?.loaded.has("all-minilm:latest")).toBe(true);
+  });
+
   it("passes dimensions, truncate, keep_alive and options to Ollama", async () => {
     const response = await fleet.client.embed({
       model: "all-minilm",
