@@ -143,8 +143,9 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
   let server: GatewayServer;
   let admin: AdminServer | undefined;
   let stopHealth = (): void => {};
+  let listening: GatewayServer | undefined;
   try {
-    server = await startGatewayServer({
+    listening = server = await startGatewayServer({
       listen: config.listen,
       service,
       logger,
@@ -170,6 +171,8 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
       }), () => metrics.scrape());
     }
   } catch (error) {
+    // A later step failed (say, the admin port is taken): stop listening before giving up.
+    await listening?.shutdown(0);
     await closeFleets();
     throw error;
   }

@@ -119,3 +119,28 @@ describe("graceful shutdown", () => {
     await watch;
   });
 });
+
+describe("start-up failure", () => {
+  it("a gateway whose admin port is taken fails to start and leaves its gRPC port free", async () => {
+    const { createServer } = await import("node:net");
+    const { unusedPort } = await import("../support/ports.js");
+    const { startTestGateway } = await import("../support/harness.js");
+    const occupied = createServer();
+    await new Promise<void>((resolve) => occupied.listen(0, "127.0.0.1", resolve));
+    const grpcPort = await unusedPort();
+    try {
+      const failure = await caught(() =>
+        startTestGateway(["http://127.0.0.1:1"], (config) => {
+          config.listen = `127.0.0.1:${grpcPort}`;
+          config.admin.listen = `127.0.0.1:${(occupied.address() as { port: number }).port}`;
+        }),
+      );
+      expect(String(failure)).toMatch(/EADDRINUSE/);
+      const again = createServer();
+      await new Promise<void>((resolve, reject) => again.once("error", reject).listen(grpcPort, "127.0.0.1", resolve));
+      await new Promise((resolve) => again.close(resolve));
+    } finally {
+      await new Promise((resolve) => occupied.close(resolve));
+    }
+  });
+});
