@@ -27,6 +27,7 @@ import { ShutdownReason } from "../service/abort-reasons.js";
 import type { CallRecordContext, DeadlineContext } from "../service/call-record.js";
 import { deadlineInterceptor } from "./deadline-interceptor.js";
 import { peerIdentityInterceptor } from "./peer-identity-interceptor.js";
+import { OllamaServiceWireDefinition } from "./wire-definition.js";
 
 /** Health service names this server reports (documented in the README). */
 export const HEALTH_SERVICES = ["", OllamaServiceDefinition.fullName] as const;
@@ -87,7 +88,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   const logged = server.with(accessLogMiddleware(options.logger, options.onCallEnd)).with(errorDetailsServerMiddleware);
   const authed: ServerAddBuilder<CallRecordContext> = auth === undefined ? logged : logged.with(auth);
   const limited = options.quotas === undefined ? authed : authed.with(quotaMiddleware(options.quotas.enforcer, options.quotas.onRejected));
-  limited.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceDefinition, options.service);
+  limited.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceWireDefinition, options.service);
 
   // Health and reflection are open unless auth.open_health / auth.open_reflection say otherwise.
   const guard = (open: boolean | undefined) => (auth === undefined || open !== false ? server : server.with(auth));
