@@ -9,9 +9,13 @@
  * faithful one; this one is cheap enough to share a core with the load
  * generator and still saturate a gateway.
  *
- *   node --import tsx bench/relay/backend.ts --port 0 [--ttl-s 3600]
+ *   node --import tsx bench/relay/backend.ts [--listeners 8] [--ttl-s 3600]
  *
- * Prints `{"port":N}` on stdout once listening. GET /bench/stats returns its
+ * It listens on `--listeners` ports (each one endpoint of the gateway's fleet)
+ * because Node accepts about one connection per listening socket per
+ * event-loop turn: with one port and the loop busy streaming, 1000 new
+ * connections took seconds to be accepted (measured), with 8 they do not.
+ * Prints `{"ports":[...]}` on stdout once listening. GET /bench/stats returns its
  * counters (the idle scenario waits on `active`). Exits when its parent's IPC
  * channel closes, or after --ttl-s.
  */
@@ -20,11 +24,40 @@ import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
 import { BENCH_MODEL, decodeSpec, monotonicUs, type StreamSpec } from "./wire.js";
 
-const { values } = parseArgs({ options: { port: { type: "string", default: "0" }, "ttl-s": { type: "string", default: "3600" } } });
+const { values } = parseArgs({ options: { listeners: { type: "string", default: "8" }, "ttl-s": { type: "string", default: "3600" } } });
 selfDestruct(Number(values["ttl-s"]));
 
-/** Lines written per stream per event-loop turn when unpaced (then setImmediate, or 'drain'). */
+/**
+ * Unpaced streams share one pump: each turn it writes up to BURST lines per
+ * stream, round robin, for at most TURN_MS, then yields to the event loop
+ * (setImmediate). A socket that is full leaves the pump until 'drain'. With a
+ * per-stream setImmediate and 64 lines each, a turn took ~100 ms at 1000
+ * streams and the listening socket's queue drained at ~30 connections/s.
+ */
 const BURST = 64;
+const TURN_MS = 2;
+type Pumped = "more" | "blocked" | "done";
+const ready: Array<() => Pumped> = [];
+let pumping = false;
+
+function schedule(writer: () => Pumped): void {
+  ready.push(writer);
+  if (!pumping) {
+    pumping = true;
+    setImmediate(pump);
+  }
+}
+
+function pump(): void {
+  const until = performance.now() + TURN_MS;
+  let n = ready.length;
+  while (n-- > 0 && performance.now() < until) {
+    const writer = ready.shift()!;
+    if (writer() === "more") ready.push(writer);
+  }
+  if (ready.length > 0) setImmediate(pump);
+  else pumping = false;
+}
 
 const stats = { started: 0, active: 0, completed: 0, aborted: 0, tokens: 0 };
 
@@ -47,7 +80,7 @@ function createdAt(): string {
   return isoText;
 }
 
-const server = createServer({ keepAliveTimeout: 120_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) => {
+function handle(req: IncomingMessage, res: ServerResponse): void {
   const path = (req.url ?? "/").split("?")[0];
   if (req.method === "POST" && (path === "/api/generate" || path === "/api/chat")) {
     readBody(req, (body) => stream(path === "/api/chat", body, req, res));
@@ -60,11 +93,16 @@ const server = createServer({ keepAliveTimeout: 120_000, requestTimeout: 0, head
   if (path === "/bench/stats") return json(res, JSON.stringify(stats));
   if (path === "/") return void res.writeHead(200, { "content-type": "text/plain" }).end("Ollama is running");
   res.writeHead(404, { "content-type": "application/json" }).end('{"error":"not found"}');
-});
-server.keepAliveTimeout = 120_000;
-server.listen(Number(values.port), "127.0.0.1", () => {
-  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
-});
+}
+
+const ports = await Promise.all(
+  Array.from({ length: Math.max(1, Number(values.listeners)) }, async () => {
+    const server = createServer({ keepAliveTimeout: 120_000, requestTimeout: 0, headersTimeout: 60_000 }, handle);
+    await new Promise<void>((resolve) => server.listen({ port: 0, host: "127.0.0.1", backlog: 8192 }, resolve));
+    return (server.address() as AddressInfo).port;
+  }),
+);
+process.stdout.write(`${JSON.stringify({ ports })}\n`);
 
 function json(res: ServerResponse, body: string): void {
   res.writeHead(200, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body) }).end(body);
@@ -100,7 +138,6 @@ function stream(chat: boolean, body: Record<string, unknown>, req: IncomingMessa
   let sent = 0;
   let finished = false;
   let timer: NodeJS.Timeout | undefined;
-  let immediate: NodeJS.Immediate | undefined;
   stats.started++;
   stats.active++;
 
@@ -111,7 +148,6 @@ function stream(chat: boolean, body: Record<string, unknown>, req: IncomingMessa
     if (aborted) stats.aborted++;
     else stats.completed++;
     if (timer !== undefined) clearTimeout(timer);
-    if (immediate !== undefined) clearImmediate(immediate);
   };
   res.on("close", () => end(!res.writableFinished));
   req.on("error", () => end(true));
@@ -134,20 +170,24 @@ function stream(chat: boolean, body: Record<string, unknown>, req: IncomingMessa
     if (finished) return;
     res.writeHead(200, { "content-type": "application/x-ndjson" });
     if (spec.rate > 0) paced();
-    else burst();
+    else schedule(burst);
   };
-  // Unpaced: BURST lines per turn, then yield to other streams; wait for 'drain' when the socket is full.
-  const burst = (): void => {
-    immediate = undefined;
-    if (finished) return;
+  // Unpaced: BURST lines per pump turn; out of the pump while the socket is full.
+  const burst = (): Pumped => {
+    if (finished) return "done";
     for (let i = 0; i < BURST; i++) {
-      if (sent >= spec.tokens) return done();
+      if (sent >= spec.tokens) {
+        done();
+        return "done";
+      }
       if (!line()) {
-        res.once("drain", burst);
-        return;
+        res.once("drain", () => {
+          if (!finished) schedule(burst);
+        });
+        return "blocked";
       }
     }
-    immediate = setImmediate(burst);
+    return "more";
   };
   // Paced: token k (from 0) is due at first + k / rate, deadline-corrected, so a late timer does not slow the stream down.
   const t0 = performance.now() + spec.firstMs;

@@ -7,7 +7,7 @@
  *
  *   node --import tsx bench/relay/ceiling-server.ts [--ttl-s 3600]
  *
- * Prints `{"port":N}` once listening; exits when its parent's IPC channel closes.
+ * Prints `{"ports":[N]}` once listening; exits when its parent's IPC channel closes.
  */
 import { parseArgs } from "node:util";
 import { createServer } from "nice-grpc";
@@ -43,4 +43,4 @@ server.add(definition, {
   },
 });
 const port = await server.listen("127.0.0.1:0");
-process.stdout.write(`${JSON.stringify({ port })}\n`);
+process.stdout.write(`${JSON.stringify({ ports: [port] })}\n`);

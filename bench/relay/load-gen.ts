@@ -29,6 +29,8 @@ process.on("disconnect", () => process.exit(0));
 /** Streams per HTTP/2 connection on the gRPC paths. */
 const STREAMS_PER_CONNECTION = 100;
 const UNLIMITED = 1_000_000_000;
+/** Longest wait for every saturation stream to deliver its first token. */
+const SETUP_LIMIT_MS = 30_000;
 
 /** Receives one stream's data. `item` gets each gRPC message or NDJSON line; `raw` (HTTP only) each body chunk, unsplit. */
 interface Sink {
@@ -99,7 +101,17 @@ function openGrpc(target: Extract<LoadTarget, { kind: "grpc" }>, spec: StreamSpe
 
 // ---------------------------------------------------------------- HTTP
 
+/**
+ * undici pools, one per origin, fresh for each command: a pool that has had
+ * its streams aborted took up to 20 s to open 1000 new connections (measured),
+ * so no command inherits another's connections.
+ */
 const pools = new Map<string, Pool>();
+
+function resetPools(): void {
+  for (const p of pools.values()) void p.destroy().catch(() => undefined);
+  pools.clear();
+}
 
 function pool(origin: string): Pool {
   let p = pools.get(origin);
@@ -110,7 +122,7 @@ function pool(origin: string): Pool {
   return p;
 }
 
-function openHttp(target: Extract<LoadTarget, { kind: "http" }>, spec: StreamSpec, sink: Sink): StreamHandle {
+function openHttp(target: Extract<LoadTarget, { kind: "http" }>, spec: StreamSpec, slot: number, sink: Sink): StreamHandle {
   const controller = new AbortController();
   let ended = false;
   const end = (error: string | undefined): void => {
@@ -118,7 +130,7 @@ function openHttp(target: Extract<LoadTarget, { kind: "http" }>, spec: StreamSpe
     ended = true;
     sink.end(error);
   };
-  pool(target.origin)
+  pool(target.origins[slot % target.origins.length]!)
     .request({
       path: "/api/generate",
       method: "POST",
@@ -159,7 +171,7 @@ function openHttp(target: Extract<LoadTarget, { kind: "http" }>, spec: StreamSpe
 
 function open(target: LoadTarget, spec: StreamSpec, slot: number, concurrent: number, sink: Sink): StreamHandle {
   if (target.kind === "grpc") return openGrpc(target, spec, slot, Math.ceil(concurrent / STREAMS_PER_CONNECTION), sink);
-  return openHttp(target, spec, sink);
+  return openHttp(target, spec, slot, sink);
 }
 
 async function prepare(target: LoadTarget, concurrent: number): Promise<void> {
@@ -219,7 +231,24 @@ async function saturate(id: number, cmd: Extract<Command, { op: "saturate" }>): 
     cmd.target.kind === "grpc"
       ? { item: () => void (counting && tokens++), end: () => void (open_ && errors++) }
       : { raw: (chunk) => void (counting && (tokens += countNewlines(chunk))), end: () => void (open_ && errors++) };
-  const handles = Array.from({ length: cmd.streams }, (_, i) => open(cmd.target, spec, i, cmd.streams, sink()));
+  // Warm-up starts once every stream has delivered its first token (stream setup is not what this measures), at most after SETUP_LIMIT_MS.
+  let flowing = 0;
+  const handles = Array.from({ length: cmd.streams }, (_, i) => {
+    const s = sink();
+    let first = true;
+    const firstToken = (): void => {
+      if (first) {
+        first = false;
+        flowing++;
+      }
+    };
+    const counted = s.item === undefined ? s : { ...s, item: (b: Buffer, us: number) => (firstToken(), s.item!(b, us)) };
+    return open(cmd.target, spec, i, cmd.streams, s.raw === undefined ? counted : { ...s, raw: (c: Buffer) => (firstToken(), s.raw!(c)) });
+  });
+  const setupStart = performance.now();
+  while (flowing < cmd.streams && performance.now() - setupStart < SETUP_LIMIT_MS) await sleep(10);
+  const setupMs = performance.now() - setupStart;
+  const flowingAtWarmup = flowing;
   await sleep(cmd.warmMs);
   windowEdge(id, "start");
   counting = true;
@@ -230,7 +259,7 @@ async function saturate(id: number, cmd: Extract<Command, { op: "saturate" }>): 
   windowEdge(id, "end");
   open_ = false;
   for (const h of handles) h.cancel();
-  return { tokens, windowMs, errors };
+  return { tokens, windowMs, errors, setupMs, flowingAtWarmup };
 }
 
 async function ttft(id: number, cmd: Extract<Command, { op: "ttft" }>): Promise<TtftResult> {
@@ -310,6 +339,7 @@ async function openLoop(id: number, cmd: Extract<Command, { op: "openLoop" }>): 
   let errors = 0;
   let firstError: string | undefined;
   const grpcKind = cmd.target.kind === "grpc";
+  let flowing = 0;
   const item = (bytes: Buffer, receivedUs: number): void => {
     if (!counting) return;
     const stamp = grpcKind ? stampOfMessage(bytes).stamp : stampOfLine(bytes);
@@ -324,17 +354,35 @@ async function openLoop(id: number, cmd: Extract<Command, { op: "openLoop" }>): 
   };
   // Streams open evenly over the ramp, from one 1 ms ticker rather than one timer each.
   const handles: StreamHandle[] = [];
+  const sink = (): Sink => {
+    let first = true;
+    return {
+      item: (bytes, receivedUs) => {
+        if (first) {
+          first = false;
+          flowing++;
+        }
+        item(bytes, receivedUs);
+      },
+      end,
+    };
+  };
   const rampStart = performance.now();
   await new Promise<void>((resolve) => {
     const tick = (): void => {
       const due = cmd.rampMs <= 0 ? cmd.streams : Math.min(cmd.streams, Math.floor(((performance.now() - rampStart) / cmd.rampMs) * cmd.streams) + 1);
-      while (handles.length < due) handles.push(open(cmd.target, spec, handles.length, cmd.streams, { item, end }));
+      while (handles.length < due) handles.push(open(cmd.target, spec, handles.length, cmd.streams, sink()));
       if (handles.length >= cmd.streams) resolve();
       else setTimeout(tick, 1);
     };
     tick();
   });
-  await sleep(rampStart + cmd.rampMs + cmd.warmMs - performance.now());
+  // Then every stream flowing (stream setup is the TTFT scenarios' business), at most SETUP_LIMIT_MS, then the warm-up.
+  await sleep(rampStart + cmd.rampMs - performance.now());
+  while (flowing < cmd.streams && performance.now() - rampStart < SETUP_LIMIT_MS) await sleep(10);
+  const setupMs = performance.now() - rampStart;
+  const flowingAtWarmup = flowing;
+  await sleep(cmd.warmMs);
   windowEdge(id, "start");
   counting = true;
   const t0 = performance.now();
@@ -352,6 +400,8 @@ async function openLoop(id: number, cmd: Extract<Command, { op: "openLoop" }>): 
     errors,
     ...(firstError !== undefined && { firstError }),
     unstamped,
+    setupMs,
+    flowingAtWarmup,
   };
 }
 
@@ -382,6 +432,7 @@ async function idleClose(): Promise<{ errors: number }> {
   if (state === undefined) return { errors: 0 };
   state.closing = true;
   for (const h of state.handles) h.cancel();
+  resetPools();
   return { errors: state.errors };
 }
 
@@ -405,6 +456,7 @@ async function run(id: number, cmd: Command): Promise<unknown> {
 }
 
 process.on("message", (message: { id: number; command: Command }) => {
+  if (message.command.op !== "idleClose") resetPools();
   run(message.id, message.command).then(
     (result) => process.send?.({ id: message.id, ok: true, result } satisfies Reply),
     (error: unknown) => process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) } satisfies Reply),

@@ -5,7 +5,7 @@
  *   make bench        # quick, under 3 minutes: every scenario once
  *   make bench-full   # the whole matrix, 3 repetitions, min/median/max
  *   node --import tsx bench/relay/main.ts [--full] [--reps N] [--only saturation,ttft,open,idle]
- *        [--sat-window-s S] [--open-window-s S] [--gateway-bin PATH] [--no-nginx] [--out DIR] [--strict]
+ *        [--sat-window-s S] [--open-window-s S] [--gateway-bin PATH] [--no-nginx] [--out DIR] [--strict] [--keep]
  *
  * Processes: the bench backend (backend.ts), the load generator
  * (load-gen.ts) and this orchestrator on core 1; the systems under test on
@@ -96,19 +96,20 @@ async function main(): Promise<number> {
     sink = await startOtlpSink();
     const backend = await startNodeChild("backend", "backend.ts", HARNESS_CORE);
     procs.push(backend.proc);
-    const backendUrl = `http://127.0.0.1:${backend.port}`;
+    const backendUrls = backend.ports.map((p) => `http://127.0.0.1:${p}`);
+    const backendUrl = backendUrls[0]!;
     const ceiling = await startNodeChild("ceiling", "ceiling-server.ts", SUT_CORE);
     procs.push(ceiling.proc);
-    const gateway = await startGateway("gateway", { bin: gatewayBin, dir, backendUrl, fullStack: false });
+    const gateway = await startGateway("gateway", { bin: gatewayBin, dir, backendUrls, fullStack: false });
     procs.push(gateway.proc);
-    const full = await startGateway("gateway-full", { bin: gatewayBin, dir, backendUrl, fullStack: true, otlpPort: sink.port });
+    const full = await startGateway("gateway-full", { bin: gatewayBin, dir, backendUrls, fullStack: true, otlpPort: sink.port });
     procs.push(full.proc);
     const load = await LoadGen.start();
     procs.push(load.proc);
 
     const paths: Partial<Record<PathName, PathTarget>> = {
-      direct: { target: { kind: "http", origin: backendUrl }, sut: undefined },
-      ceiling: { target: { kind: "grpc", address: `127.0.0.1:${ceiling.port}` }, sut: ceiling.proc },
+      direct: { target: { kind: "http", origins: backendUrls }, sut: undefined },
+      ceiling: { target: { kind: "grpc", address: `127.0.0.1:${ceiling.ports[0]!}` }, sut: ceiling.proc },
       gateway: { target: gateway.target, sut: gateway.proc },
       "gateway-full": { target: full.target, sut: full.proc },
     };
@@ -117,9 +118,9 @@ async function main(): Promise<number> {
     else if (version === undefined) unavailable.nginx = "the `nginx` command is not installed (Debian package nginx; `make bench` installs it)";
     else {
       const nginxPort = await unusedPort();
-      const nginx = startNginx("nginx", { dir: join(dir, "nginx"), port: nginxPort, backendPort: backend.port, workers: 1, core: SUT_CORE, workerConnections: 12_000 });
+      const nginx = startNginx("nginx", { dir: join(dir, "nginx"), port: nginxPort, backendPorts: backend.ports, workers: 1, core: SUT_CORE, workerConnections: 12_000 });
       procs.push(nginx);
-      paths.nginx = { target: { kind: "http", origin: `http://127.0.0.1:${nginxPort}` }, sut: nginx };
+      paths.nginx = { target: { kind: "http", origins: [`http://127.0.0.1:${nginxPort}`] }, sut: nginx };
     }
     for (const [name, p] of Object.entries(paths)) {
       try {
@@ -132,7 +133,7 @@ async function main(): Promise<number> {
         delete paths.nginx;
       }
     }
-    log(`processes up: backend :${backend.port}, ceiling :${ceiling.port}, gateway :${gateway.port}, full-stack gateway :${full.port}${paths.nginx === undefined ? ", nginx not available" : ", nginx"}`);
+    log(`processes up: backend :${backend.ports.join(",")}, ceiling :${ceiling.ports[0]!}, gateway :${gateway.port}, full-stack gateway :${full.port}${paths.nginx === undefined ? ", nginx not available" : ", nginx"}`);
 
     // Prometheus-style scraping of the full-stack gateway, as an operator's would.
     let scrapes = 0;
@@ -144,7 +145,7 @@ async function main(): Promise<number> {
 
     const fresh: Bench["freshSut"] = async (path, streams) => {
       if (path === "gateway") {
-        const g: GatewayHandle = await startGateway(`gateway-idle-${streams}`, { bin: gatewayBin, dir, backendUrl, fullStack: false });
+        const g: GatewayHandle = await startGateway(`gateway-idle-${streams}`, { bin: gatewayBin, dir, backendUrls, fullStack: false });
         procs.push(g.proc);
         await load.waitUntilServing(g.target, g.proc);
         return { path: { target: g.target, sut: g.proc }, stop: () => g.proc.stop() };
@@ -153,9 +154,9 @@ async function main(): Promise<number> {
         const port = await unusedPort();
         // One nginx worker tops out below 10k proxied streams (2 fds each, hard limit 20000): 2 workers, both on core 0.
         const workers = streams > 4_000 ? 2 : 1;
-        const n = startNginx(`nginx-idle-${streams}`, { dir: join(dir, `nginx-idle-${streams}`), port, backendPort: backend.port, workers, core: SUT_CORE, workerConnections: Math.min(19_000, Math.ceil((2 * streams) / workers) + 2_000) });
+        const n = startNginx(`nginx-idle-${streams}`, { dir: join(dir, `nginx-idle-${streams}`), port, backendPorts: backend.ports, workers, core: SUT_CORE, workerConnections: Math.min(19_000, Math.ceil((2 * streams) / workers) + 2_000) });
         procs.push(n);
-        const target = { kind: "http", origin: `http://127.0.0.1:${port}` } as const;
+        const target = { kind: "http", origins: [`http://127.0.0.1:${port}`] } as const;
         await load.waitUntilServing(target, n);
         return { path: { target, sut: n }, stop: () => n.stop() };
       }
@@ -232,7 +233,8 @@ async function main(): Promise<number> {
     clearInterval(scrape);
     await stopAll();
     sink?.close();
-    rmSync(dir, { recursive: true, force: true });
+    if (options.keep) log(`kept ${dir} (configs and logs)`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 

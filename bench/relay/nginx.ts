@@ -20,7 +20,7 @@ export function nginxVersion(): string | undefined {
 export interface NginxSettings {
   readonly dir: string;
   readonly port: number;
-  readonly backendPort: number;
+  readonly backendPorts: readonly number[];
   readonly workers: number;
   /** Core of every worker. */
   readonly core: number;
@@ -49,7 +49,7 @@ http {
   uwsgi_temp_path ${join(s.dir, "uwsgi")};
   scgi_temp_path ${join(s.dir, "scgi")};
   upstream backend {
-    server 127.0.0.1:${s.backendPort};
+${s.backendPorts.map((p) => `    server 127.0.0.1:${p};`).join("\n")}
     keepalive 1024;
     keepalive_requests 1000000;
     keepalive_timeout 120s;

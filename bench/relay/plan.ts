@@ -57,13 +57,13 @@ const TTFT_PATHS: readonly PathName[] = ["direct", "gateway", "gateway-full", "n
 export const QUICK: Plan = {
   mode: "quick",
   reps: 1,
-  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full"], warmMs: 500, windowMs: 1_200 },
+  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full"], warmMs: 400, windowMs: 1_000 },
   ttft: {
     spec: SHORT,
     single: { paths: TTFT_PATHS, warmup: 20, requests: 1000, periodMs: 56 },
     closed: [
       { concurrency: 50, warmup: 100, requests: 1000, spec: SHORT, paths: TTFT_PATHS },
-      { concurrency: 500, warmup: 500, requests: 1000, spec: UNDER_LOAD, paths: ["direct", "gateway", "nginx"] },
+      { concurrency: 500, warmup: 300, requests: 1000, spec: UNDER_LOAD, paths: ["direct", "gateway", "nginx"] },
     ],
   },
   openLoop: {
@@ -72,8 +72,8 @@ export const QUICK: Plan = {
       { name: "5000x6", streams: 5000, rate: 6, rampMs: 2_000 },
     ],
     paths: ["direct", "gateway", "nginx"],
-    warmMs: 700,
-    windowMs: 3_000,
+    warmMs: 500,
+    windowMs: 2_500,
   },
   idle: { streams: [1000], paths: ["gateway", "nginx"], settleMs: 1_000 },
   gate: { thresholdPct: 10, sampleMs: 200, maxWaitMs: 1_000, windowLimitPct: 25, retries: 0 },
@@ -113,6 +113,8 @@ export interface Options {
   readonly gatewayBin: string | undefined;
   readonly nginx: boolean;
   readonly only: readonly string[] | undefined;
+  /** Keep the temporary directory (configs, gateway logs, nginx logs) and print its path. */
+  readonly keep: boolean;
 }
 
 /** Command-line options over the quick or full plan. */
@@ -129,6 +131,7 @@ export function parseOptions(argv: readonly string[]): Options {
       out: { type: "string", default: "bench/results" },
       "gateway-bin": { type: "string" },
       "no-nginx": { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
     },
   });
   let plan: Plan = values.full === true ? FULL : QUICK;
@@ -147,5 +150,5 @@ export function parseOptions(argv: readonly string[]): Options {
   const only = values.only?.split(",").map((s) => s.trim());
   const scenarios = ["saturation", "ttft", "open", "idle"];
   for (const s of only ?? []) if (!scenarios.includes(s)) throw new Error(`--only: unknown scenario ${s} (expected ${scenarios.join(", ")})`);
-  return { plan, strict: values.strict === true, outDir: values.out ?? "bench/results", gatewayBin: values["gateway-bin"], nginx: values["no-nginx"] !== true, only };
+  return { plan, strict: values.strict === true, outDir: values.out ?? "bench/results", gatewayBin: values["gateway-bin"], nginx: values["no-nginx"] !== true, only, keep: values.keep === true };
 }

@@ -11,7 +11,8 @@ import type { StreamSpec } from "./wire.js";
 /** Where a path's load goes. */
 export type LoadTarget =
   | { readonly kind: "grpc"; readonly address: string; readonly apiKey?: string }
-  | { readonly kind: "http"; readonly origin: string };
+  /** HTTP/1.1; stream i goes to origins[i % origins.length] (the backend's listeners, or nginx). */
+  | { readonly kind: "http"; readonly origins: readonly string[] };
 
 export type Command =
   | { readonly op: "probe"; readonly target: LoadTarget; readonly spec: StreamSpec }
@@ -42,6 +43,10 @@ export interface SaturateResult {
   readonly windowMs: number;
   /** Streams that failed or ended before the window closed. */
   readonly errors: number;
+  /** From opening the streams to every stream's first token (or the 30 s limit), ms. */
+  readonly setupMs: number;
+  /** Streams that had delivered a token when the warm-up started. */
+  readonly flowingAtWarmup: number;
 }
 
 export interface TtftResult {
@@ -72,6 +77,10 @@ export interface OpenLoopResult {
   readonly firstError?: string;
   /** Tokens without a readable stamp (should be 0). */
   readonly unstamped: number;
+  /** From the first stream opened to every stream's first token (or the 30 s limit), ms. */
+  readonly setupMs: number;
+  /** Streams that had delivered a token when the warm-up started. */
+  readonly flowingAtWarmup: number;
 }
 
 export interface IdleOpenResult {

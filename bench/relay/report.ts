@@ -64,6 +64,13 @@ function medianOf<R>(rows: readonly R[], pick: (r: R) => number): number {
   return spread(rows.map(pick)).median;
 }
 
+/** When every stream had its first token (median), with the shortfall when some never did. */
+function setup(rows: ReadonlyArray<{ setupMs: number; flowingAtWarmup: number; streams: number }>): string {
+  const worst = Math.min(...rows.map((r) => r.flowingAtWarmup));
+  const streams = rows[0]?.streams ?? 0;
+  return `${(medianOf(rows, (r) => r.setupMs) / 1000).toFixed(2)}${worst < streams ? ` (only ${worst} of ${streams})` : ""}`;
+}
+
 /** The worst foreign CPU (other tenants' busy time, % of a core) over a group's windows. */
 function foreign(rows: ReadonlyArray<{ conditions: { foreignPct: number } }>): string {
   return Math.max(...rows.map((r) => r.conditions.foreignPct)).toFixed(0);
@@ -83,7 +90,7 @@ export function saturationTable(rows: Rows): string {
   const ceiling = new Map(groups.filter((g) => g.path === "ceiling").map((g) => [g.key, medianOf(g.rows, (r) => r.perCore)]));
   const sorted = [...groups].sort((a, b) => (a.key as number) - (b.key as number) || byPath(a, b));
   return table(
-    ["streams", "path", "tokens/s", "SUT CPU % (median)", "SUT µs/token", "tokens/s per SUT core", "per core ÷ ceiling", "errors", "foreign CPU %"],
+    ["streams", "path", "tokens/s", "SUT CPU % (median)", "SUT µs/token", "tokens/s per SUT core", "per core ÷ ceiling", "all flowing after s", "errors", "foreign CPU %"],
     sorted.map((g) => {
       const perCore = spread(g.rows.map((r) => r.perCore));
       const c = ceiling.get(g.key);
@@ -95,6 +102,7 @@ export function saturationTable(rows: Rows): string {
         fmtSpread(spread(g.rows.map((r) => r.usPerToken))),
         fmtSpread(perCore),
         g.path === "direct" || c === undefined ? "–" : `${(perCore.median / c).toFixed(2)}x`,
+        setup(g.rows),
         String(g.rows.reduce((s, r) => s + r.errors, 0)),
         foreign(g.rows),
       ];
@@ -138,7 +146,7 @@ export function openLoopTable(rows: Rows): string {
   const direct = new Map(groups.filter((g) => g.path === "direct").map((g) => [g.key, g.rows]));
   const sorted = [...groups].sort((a, b) => (a.rows[0]!.streams - b.rows[0]!.streams) || byPath(a, b));
   return table(
-    ["streams × tokens/s", "path", "delivered / offered tokens/s", "latency p50 ms", "p99 ms", "p99.9 ms", "max ms", "added p50 / p99 ms", "SUT CPU % (median)", "SUT µs/token", "SUT peak RSS MB", "errors", "foreign CPU %"],
+    ["streams × tokens/s", "path", "delivered / offered tokens/s", "latency p50 ms", "p99 ms", "p99.9 ms", "max ms", "added p50 / p99 ms", "SUT CPU % (median)", "SUT µs/token", "SUT peak RSS MB", "all flowing after s", "errors", "foreign CPU %"],
     sorted.map((g) => {
       const base = direct.get(g.key);
       const added =
@@ -157,6 +165,7 @@ export function openLoopTable(rows: Rows): string {
         g.path === "direct" ? "–" : medianOf(g.rows, (r) => r.sutCpuPct).toFixed(0),
         g.path === "direct" ? "–" : num(medianOf(g.rows, (r) => r.usPerToken)),
         g.path === "direct" ? "–" : num(medianOf(g.rows, (r) => r.sutRssBytes) / 1e6),
+        setup(g.rows),
         String(g.rows.reduce((s, r) => s + r.errors, 0)),
         foreign(g.rows),
       ];

@@ -35,6 +35,10 @@ export interface SaturationRow extends RowBase {
   /** tokens/s ÷ SUT CPU fraction: what one SUT core would relay. */
   readonly perCore: number;
   readonly errors: number;
+  /** From opening the streams to all of them flowing (then the warm-up, then the window), ms. */
+  readonly setupMs: number;
+  /** Streams flowing when the warm-up started (less than `streams` when setup hit its 30 s limit). */
+  readonly flowingAtWarmup: number;
 }
 
 export interface TtftRow extends RowBase {
@@ -63,6 +67,10 @@ export interface OpenLoopRow extends RowBase {
   readonly errors: number;
   readonly firstError?: string;
   readonly unstamped: number;
+  /** From the first stream opened to all of them flowing (then the warm-up, then the window), ms. */
+  readonly setupMs: number;
+  /** Streams flowing when the warm-up started. */
+  readonly flowingAtWarmup: number;
 }
 
 export interface IdleRow {

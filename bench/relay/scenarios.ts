@@ -101,7 +101,7 @@ export async function runSaturation(bench: Bench, rep: number, rows: Rows): Prom
   const { streams: levels, paths, warmMs, windowMs } = bench.plan.saturation;
   for (const streams of levels) {
     for (const [path, { target, sut }] of available(bench, rotate(paths, rep))) {
-      const { result, usage: u, conditions } = await measured<SaturateResult>(bench, { op: "saturate", target, streams, warmMs, windowMs }, warmMs + windowMs + 60_000, sut);
+      const { result, usage: u, conditions } = await measured<SaturateResult>(bench, { op: "saturate", target, streams, warmMs, windowMs }, warmMs + windowMs + 90_000, sut);
       const seconds = result.windowMs / 1000;
       const sutPct = sutCpu(u, sut);
       const cpuSeconds = (sutPct / 100) * u.seconds;
@@ -114,13 +114,16 @@ export async function runSaturation(bench: Bench, rep: number, rows: Rows): Prom
         usPerToken: (cpuSeconds * 1e6) / result.tokens,
         perCore: result.tokens / cpuSeconds,
         errors: result.errors,
+        setupMs: result.setupMs,
+        flowingAtWarmup: result.flowingAtWarmup,
         conditions,
       };
       rows.saturation.push(row);
       bench.log(
         `  saturation ${String(streams).padStart(4)} streams  ${PATH_LABELS[path].padEnd(22)} ${fmtK(row.tokensPerSecond).padStart(7)} tok/s` +
           (sut === undefined ? "" : `  SUT ${sutPct.toFixed(0)}% CPU  ${row.usPerToken.toFixed(2)} us/token  ${fmtK(row.perCore)} tok/s per core`) +
-          (result.errors > 0 ? `  ${result.errors} errors` : ""),
+          (result.errors > 0 ? `  ${result.errors} errors` : "") +
+          `  (all flowing after ${(result.setupMs / 1000).toFixed(2)} s${result.flowingAtWarmup < streams ? `: only ${result.flowingAtWarmup}` : ""})`,
       );
     }
   }
@@ -199,13 +202,16 @@ export async function runOpenLoop(bench: Bench, rep: number, rows: Rows): Promis
         errors: result.errors,
         ...(result.firstError !== undefined && { firstError: result.firstError }),
         unstamped: result.unstamped,
+        setupMs: result.setupMs,
+        flowingAtWarmup: result.flowingAtWarmup,
         conditions,
       };
       rows.openLoop.push(row);
       bench.log(
         `  open loop ${load.name.padEnd(8)} ${PATH_LABELS[path].padEnd(22)} delivered ${fmtK(row.delivered)}/${fmtK(row.offered)} tok/s  latency p50 ${row.latency.p50.toFixed(2)}  p99 ${row.latency.p99.toFixed(2)}  max ${row.latency.max.toFixed(1)} ms` +
           (sut === undefined ? "" : `  SUT ${sutPct.toFixed(0)}% CPU`) +
-          (row.errors > 0 ? `  ${row.errors} errors: ${row.firstError}` : ""),
+          (row.errors > 0 ? `  ${row.errors} errors: ${row.firstError}` : "") +
+          `  (all flowing after ${(result.setupMs / 1000).toFixed(2)} s${result.flowingAtWarmup < load.streams ? `: only ${result.flowingAtWarmup}` : ""})`,
       );
     }
   }

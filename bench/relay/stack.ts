@@ -23,27 +23,27 @@ export const HARNESS_CORE = 1;
 const CHILD_TTL_S = 3 * 3600;
 const HERE = new URL(".", import.meta.url).pathname;
 
-/** Starts a bench TypeScript entry point (tsx) and reads the `{"port":N}` line it prints, if it prints one. */
-export async function startNodeChild(name: string, file: string, core: number, args: readonly string[] = [], waitForPort = true): Promise<{ proc: Proc; port: number }> {
+/** Starts a bench TypeScript entry point (tsx) and reads the `{"ports":[...]}` line it prints, if it prints one. */
+export async function startNodeChild(name: string, file: string, core: number, args: readonly string[] = [], waitForPort = true): Promise<{ proc: Proc; ports: number[] }> {
   const proc = spawnPinned(name, process.execPath, ["--import", "tsx", join(HERE, file), "--ttl-s", String(CHILD_TTL_S), ...args], {
     core,
     stdio: ["ignore", waitForPort ? "pipe" : "inherit", "inherit", "ipc"],
   });
-  if (!waitForPort) return { proc, port: 0 };
-  const port = await new Promise<number>((resolve, reject) => {
+  if (!waitForPort) return { proc, ports: [] };
+  const ports = await new Promise<number[]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name}: no port within 20 s`)), 20_000);
     const lines = createInterface({ input: proc.child.stdout! });
     lines.once("line", (line) => {
       clearTimeout(timer);
       try {
-        resolve((JSON.parse(line) as { port: number }).port);
+        resolve((JSON.parse(line) as { ports: number[] }).ports);
       } catch {
         reject(new Error(`${name}: unexpected first line ${line}`));
       }
     });
     proc.child.once("exit", (code) => reject(new Error(`${name} exited with ${code} before listening`)));
   });
-  return { proc, port };
+  return { proc, ports };
 }
 
 /** The load generator: one command at a time over IPC; window edges reported as they happen. */
@@ -142,22 +142,22 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts `ollama-grpc serve` on core 0 with both endpoints pointing at the
- * bench backend (a two-node fleet served by one process), every stream
+ * Starts `ollama-grpc serve` on core 0 with one endpoint per listener of the
+ * bench backend (a fleet of 8 served by one process), every stream
  * admitted at once (max_concurrency and upstream connections above the
  * largest stream count measured). stdout/stderr go to `dir/<name>.log`.
  */
 export async function startGateway(
   name: string,
-  options: { bin: string; dir: string; backendUrl: string; fullStack: false } | { bin: string; dir: string; backendUrl: string; fullStack: true; otlpPort: number },
+  options: { bin: string; dir: string; backendUrls: readonly string[]; fullStack: false } | { bin: string; dir: string; backendUrls: readonly string[]; fullStack: true; otlpPort: number },
 ): Promise<GatewayHandle> {
   const port = await unusedPort();
   const adminPort = await unusedPort();
   const config: Record<string, unknown> = {
     listen: `127.0.0.1:${port}`,
-    backends: ["b1", "b2"].map((n) => ({ name: n, url: options.backendUrl, max_concurrency: 10_000 })),
+    backends: options.backendUrls.map((url, i) => ({ name: `b${i + 1}`, url, max_concurrency: 10_000 })),
     admin: { listen: `127.0.0.1:${adminPort}` },
-    upstream: { connections: 12_000 },
+    upstream: { connections: 10_000 },
     log: { level: options.fullStack ? "info" : "warn" },
   };
   let env = cleanEnv({});
