@@ -148,7 +148,7 @@ async function main(): Promise<number> {
         const g: GatewayHandle = await startGateway(`gateway-idle-${streams}`, { bin: gatewayBin, dir, backendUrls, fullStack: false });
         procs.push(g.proc);
         await load.waitUntilServing(g.target, g.proc);
-        return { path: { target: g.target, sut: g.proc }, stop: () => g.proc.stop() };
+        return { path: { target: g.target, sut: g.proc }, metricsUrl: `http://127.0.0.1:${g.adminPort}/metrics`, stop: () => g.proc.stop() };
       }
       if (path === "nginx") {
         const port = await unusedPort();

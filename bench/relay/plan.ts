@@ -28,7 +28,14 @@ export interface OpenLoopLoad {
 export interface Plan {
   readonly mode: "quick" | "full";
   readonly reps: number;
-  readonly saturation: { readonly streams: readonly number[]; readonly paths: readonly PathName[]; readonly warmMs: number; readonly windowMs: number };
+  readonly saturation: {
+    readonly streams: readonly number[];
+    readonly paths: readonly PathName[];
+    /** Stream counts at which the full-stack gateway is measured (its targets are at 100 and 1000). */
+    readonly fullStackAt: readonly number[];
+    readonly warmMs: number;
+    readonly windowMs: number;
+  };
   readonly ttft: {
     readonly spec: StreamSpec;
     /** Concurrency 1: all paths at once, phase-shifted (load-gen.ts ttftStaggered). */
@@ -57,7 +64,7 @@ const TTFT_PATHS: readonly PathName[] = ["direct", "gateway", "gateway-full", "n
 export const QUICK: Plan = {
   mode: "quick",
   reps: 1,
-  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full"], warmMs: 400, windowMs: 1_000 },
+  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full"], fullStackAt: [100, 1000], warmMs: 400, windowMs: 1_000 },
   ttft: {
     spec: SHORT,
     single: { paths: TTFT_PATHS, warmup: 20, requests: 1000, periodMs: 56 },
@@ -69,21 +76,21 @@ export const QUICK: Plan = {
   openLoop: {
     loads: [
       { name: "1000x30", streams: 1000, rate: 30, rampMs: 500 },
-      { name: "5000x6", streams: 5000, rate: 6, rampMs: 2_000 },
+      { name: "5000x6", streams: 5000, rate: 6, rampMs: 1_500 },
     ],
     paths: ["direct", "gateway", "nginx"],
-    warmMs: 500,
-    windowMs: 2_500,
+    warmMs: 300,
+    windowMs: 2_000,
   },
   idle: { streams: [1000], paths: ["gateway", "nginx"], settleMs: 1_000 },
-  gate: { thresholdPct: 10, sampleMs: 200, maxWaitMs: 1_000, windowLimitPct: 25, retries: 0 },
+  gate: { thresholdPct: 10, sampleMs: 200, maxWaitMs: 500, windowLimitPct: 25, retries: 0 },
   fullOnly: ["idle-10000"],
 };
 
 export const FULL: Plan = {
   mode: "full",
   reps: 3,
-  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full", "nginx"], warmMs: 2_000, windowMs: 6_000 },
+  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full", "nginx"], fullStackAt: [1, 10, 100, 1000], warmMs: 2_000, windowMs: 6_000 },
   ttft: {
     spec: SHORT,
     single: { paths: TTFT_PATHS, warmup: 50, requests: 1000, periodMs: 56 },

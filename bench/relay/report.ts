@@ -177,7 +177,7 @@ export function idleTable(rows: Rows): string {
   const groups = groupSpread(rows.idle, (r) => r.streams, (r) => r.bytesPerStream);
   const sorted = [...groups].sort((a, b) => (a.key as number) - (b.key as number) || byPath(a, b));
   return table(
-    ["open streams", "path", "RSS before MB", "RSS with streams MB", "KB per stream", "KiB per stream", "open at backend", "time to open s", "errors"],
+    ["open streams", "path", "RSS before MB", "RSS with streams MB", "KB per stream", "KiB per stream", "V8 heap used KB per stream", "open at backend", "time to open s", "errors"],
     sorted.map((g) => [
       String(g.key),
       PATH_LABELS[g.path],
@@ -185,6 +185,7 @@ export function idleTable(rows: Rows): string {
       num(medianOf(g.rows, (r) => r.rssWithBytes) / 1e6),
       fmtSpread(g.spread, (v) => (v / 1000).toFixed(1)),
       (g.spread.median / 1024).toFixed(1),
+      g.path === "nginx" ? "–" : num(medianOf(g.rows, (r) => r.heapBytesPerStream) / 1000),
       String(medianOf(g.rows, (r) => r.openAtBackend)),
       num(medianOf(g.rows, (r) => r.openMs) / 1000),
       String(g.rows.reduce((s, r) => s + r.errors, 0)),

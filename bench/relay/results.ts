@@ -82,6 +82,8 @@ export interface IdleRow {
   readonly rssBeforeBytes: number;
   readonly rssWithBytes: number;
   readonly bytesPerStream: number;
+  /** V8 heap used (the gateway's nodejs_heap_size_used_bytes, garbage included) per stream; NaN for nginx. */
+  readonly heapBytesPerStream: number;
   /** From the first stream opened to the backend holding all of them, ms. */
   readonly openMs: number;
   readonly errors: number;

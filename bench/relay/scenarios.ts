@@ -19,7 +19,19 @@ export interface PathTarget {
 }
 
 /** A fresh system under test for the idle scenario (its RSS must not carry earlier scenarios' heap). */
-export type FreshSut = (path: PathName, streams: number) => Promise<{ path: PathTarget; stop(): Promise<void> }>;
+export type FreshSut = (path: PathName, streams: number) => Promise<{ path: PathTarget; metricsUrl?: string; stop(): Promise<void> }>;
+
+/** `nodejs_heap_size_used_bytes` from a gateway's Prometheus metrics (prom-client's default metrics); NaN when unavailable. */
+async function heapUsed(metricsUrl: string | undefined): Promise<number> {
+  if (metricsUrl === undefined) return Number.NaN;
+  try {
+    const text = await (await fetch(metricsUrl)).text();
+    const match = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? ([0-9.e+]+)$/m.exec(text);
+    return match === null ? Number.NaN : Number(match[1]);
+  } catch {
+    return Number.NaN;
+  }
+}
 
 export interface Bench {
   readonly plan: Plan;
@@ -101,6 +113,7 @@ export async function runSaturation(bench: Bench, rep: number, rows: Rows): Prom
   const { streams: levels, paths, warmMs, windowMs } = bench.plan.saturation;
   for (const streams of levels) {
     for (const [path, { target, sut }] of available(bench, rotate(paths, rep))) {
+      if (path === "gateway-full" && !bench.plan.saturation.fullStackAt.includes(streams)) continue;
       const { result, usage: u, conditions } = await measured<SaturateResult>(bench, { op: "saturate", target, streams, warmMs, windowMs }, warmMs + windowMs + 90_000, sut);
       const seconds = result.windowMs / 1000;
       const sutPct = sutCpu(u, sut);
@@ -232,12 +245,14 @@ export async function runIdle(bench: Bench, rep: number, rows: Rows): Promise<vo
         await waitForBackend(bench.backendUrl, (s) => s.active === 0, 10_000);
         await new Promise((r) => setTimeout(r, 500));
         const rssBefore = rssOf(sut);
+        const heapBefore = await heapUsed(fresh.metricsUrl);
         const started = performance.now();
         const opened = await bench.load.run<IdleOpenResult>({ op: "idleOpen", target, streams }, 120_000);
         const all = await waitForBackend(bench.backendUrl, (s) => s.active >= streams, 60_000);
         const openMs = performance.now() - started;
         await new Promise((r) => setTimeout(r, settleMs));
         const rssWith = rssOf(sut);
+        const heapWith = await heapUsed(fresh.metricsUrl);
         const { active } = await fetch(`${bench.backendUrl}/bench/stats`).then((r) => r.json() as Promise<{ active: number }>);
         const closed = await bench.load.run<{ errors: number }>({ op: "idleClose" }, 60_000);
         const row: IdleRow = {
@@ -248,6 +263,7 @@ export async function runIdle(bench: Bench, rep: number, rows: Rows): Promise<vo
           rssBeforeBytes: rssBefore,
           rssWithBytes: rssWith,
           bytesPerStream: (rssWith - rssBefore) / streams,
+          heapBytesPerStream: (heapWith - heapBefore) / streams,
           openMs,
           errors: opened.errors + closed.errors + (all ? 0 : streams - active),
         };
