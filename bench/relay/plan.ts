@@ -64,26 +64,26 @@ const TTFT_PATHS: readonly PathName[] = ["direct", "gateway", "gateway-full", "n
 export const QUICK: Plan = {
   mode: "quick",
   reps: 1,
-  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full"], fullStackAt: [100, 1000], warmMs: 400, windowMs: 1_000 },
+  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full"], fullStackAt: [100, 1000], warmMs: 300, windowMs: 800 },
   ttft: {
     spec: SHORT,
-    single: { paths: TTFT_PATHS, warmup: 20, requests: 1000, periodMs: 56 },
+    single: { paths: TTFT_PATHS, warmup: 10, requests: 1000, periodMs: 56 },
     closed: [
       { concurrency: 50, warmup: 100, requests: 1000, spec: SHORT, paths: TTFT_PATHS },
-      { concurrency: 500, warmup: 300, requests: 1000, spec: UNDER_LOAD, paths: ["direct", "gateway", "nginx"] },
+      { concurrency: 500, warmup: 200, requests: 1000, spec: UNDER_LOAD, paths: ["direct", "gateway", "nginx"] },
     ],
   },
   openLoop: {
     loads: [
       { name: "1000x30", streams: 1000, rate: 30, rampMs: 500 },
-      { name: "5000x6", streams: 5000, rate: 6, rampMs: 1_500 },
+      { name: "5000x6", streams: 5000, rate: 6, rampMs: 1_000 },
     ],
     paths: ["direct", "gateway", "nginx"],
     warmMs: 300,
     windowMs: 2_000,
   },
   idle: { streams: [1000], paths: ["gateway", "nginx"], settleMs: 1_000 },
-  gate: { thresholdPct: 10, sampleMs: 200, maxWaitMs: 500, windowLimitPct: 25, retries: 0 },
+  gate: { thresholdPct: 10, sampleMs: 100, maxWaitMs: 500, windowLimitPct: 25, retries: 0 },
   fullOnly: ["idle-10000"],
 };
 

@@ -6,7 +6,7 @@
  * time, and "foreign" CPU: busy time no harness process accounts for).
  */
 import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 const CLK_TCK = 100;
 
@@ -23,6 +23,9 @@ export interface Proc {
 }
 
 const registry = new Set<Proc>();
+
+/** A child outlives the orchestrator by at most a few seconds, and lives at most this long. */
+const CHILD_TTL_S = 3 * 3600;
 
 /** Whether `taskset` can pin processes here (otherwise nothing is pinned, and the report says so). */
 export const canPin = spawnSync("taskset", ["-c", "0", "true"]).status === 0;
@@ -49,6 +52,7 @@ export function spawnPinned(name: string, command: string, args: readonly string
   });
   if (child.pid === undefined) throw new Error(`${name}: spawn failed`);
   const pid = child.pid;
+  watchdog(pid, options.withChildren === true);
   let stopping: Promise<void> | undefined;
   const proc: Proc = {
     name,
@@ -87,6 +91,18 @@ export function killAllNow(): void {
   for (const p of registry) if (!p.exited()) p.child.kill("SIGKILL");
 }
 
+/**
+ * Self-destruct for children that cannot watch their parent themselves (the
+ * gateway, nginx): a sleeping shell that SIGKILLs `pid` (and its children)
+ * once the orchestrator is gone (even after a SIGKILL) or after CHILD_TTL_S.
+ */
+function watchdog(pid: number, withChildren: boolean): void {
+  const kill = withChildren ? `pkill -KILL -P ${pid}; kill -KILL ${pid}` : `kill -KILL ${pid}`;
+  const script = `while [ $SECONDS -lt ${CHILD_TTL_S} ] && kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 2; done; kill -0 ${pid} 2>/dev/null && { ${kill}; } 2>/dev/null; exit 0`;
+  const dog = spawn("bash", ["-c", script], { stdio: "ignore", detached: true });
+  dog.unref();
+}
+
 function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
@@ -95,8 +111,26 @@ function childPids(pid: number): number[] {
   }
 }
 
-/** utime + stime of `pid`, in seconds (0 once it has gone). */
+/**
+ * CPU time of `pid`, in seconds (0 once it has gone): the scheduler's run time
+ * of each of its threads (/proc/PID/task/TID/schedstat, in ns), so that short
+ * windows and low rates are not at the mercy of 10 ms ticks; utime + stime
+ * from /proc/PID/stat where schedstat is not available.
+ */
 export function cpuSeconds(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // The thread has just exited.
+      }
+    }
+    if (ns > 0) return ns / 1e9;
+  } catch {
+    return 0;
+  }
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
     return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
@@ -128,7 +162,7 @@ function coreTicks(): Array<{ busy: number; total: number }> {
   return cores;
 }
 
-/** A point-in-time reading of every process's CPU and of the cores. */
+/** A point-in-time reading of every process's CPU and of the cores (foreign CPU compares the two). */
 export interface Snapshot {
   readonly at: number;
   readonly cpu: ReadonlyMap<string, number>;
