@@ -192,6 +192,12 @@ async function main(): Promise<number> {
         `max_stream_duration 1h, tracing (OTLP/gRPC to a fake collector, parentbased_traceidratio 0.1), access logs at info to a file, /metrics scraped every 5 s. ` +
         `This run: ${accessLines} access-log lines, ${exports} OTLP exports (${(bytes / 1e3).toFixed(0)} kB), ${scrapes} scrapes.`,
     );
+    if (plan.mode === "quick") {
+      notes.push(
+        "Quick plan: one repetition with short windows. Single figures move by ±10-25 % between runs on this machine, and the gateway's at 1000 streams by up to ±50 % " +
+          "(the ratio targets inherit both sides' noise); `make bench-full` (3 repetitions, 6 s and 20 s windows) is the one to judge by.",
+      );
+    }
     const foreign = [...rows.saturation, ...rows.ttft, ...rows.openLoop].map((r) => r.conditions.foreignPct);
     if (foreign.length > 0) {
       const worst = Math.max(...foreign);

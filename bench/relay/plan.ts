@@ -31,10 +31,14 @@ export interface Plan {
   readonly saturation: {
     readonly streams: readonly number[];
     readonly paths: readonly PathName[];
-    /** Stream counts at which the full-stack gateway is measured (its targets are at 100 and 1000). */
-    readonly fullStackAt: readonly number[];
+    /** Paths measured only at some stream counts (the others at every one). */
+    readonly onlyAt: Partial<Record<PathName, readonly number[]>>;
+    /** Warm-up after every stream flows: warmMs + warmMsPerStream × streams (1000 streams need longer to settle). */
     readonly warmMs: number;
+    readonly warmMsPerStream: number;
+    /** Window: windowMs + windowMsPerStream × streams (figures at 1000 streams are the noisiest). */
     readonly windowMs: number;
+    readonly windowMsPerStream: number;
   };
   readonly ttft: {
     readonly spec: StreamSpec;
@@ -64,13 +68,13 @@ const TTFT_PATHS: readonly PathName[] = ["direct", "gateway", "gateway-full", "n
 export const QUICK: Plan = {
   mode: "quick",
   reps: 1,
-  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full"], fullStackAt: [100, 1000], warmMs: 300, windowMs: 800 },
+  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full"], onlyAt: { direct: [100, 1000], "gateway-full": [100, 1000] }, warmMs: 300, warmMsPerStream: 1, windowMs: 800, windowMsPerStream: 1.2 },
   ttft: {
     spec: SHORT,
     single: { paths: TTFT_PATHS, warmup: 10, requests: 1000, periodMs: 56 },
     closed: [
       { concurrency: 50, warmup: 100, requests: 1000, spec: SHORT, paths: TTFT_PATHS },
-      { concurrency: 500, warmup: 200, requests: 1000, spec: UNDER_LOAD, paths: ["direct", "gateway", "nginx"] },
+      { concurrency: 500, warmup: 500, requests: 1000, spec: UNDER_LOAD, paths: ["direct", "gateway", "nginx"] },
     ],
   },
   openLoop: {
@@ -90,7 +94,7 @@ export const QUICK: Plan = {
 export const FULL: Plan = {
   mode: "full",
   reps: 3,
-  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full", "nginx"], fullStackAt: [1, 10, 100, 1000], warmMs: 2_000, windowMs: 6_000 },
+  saturation: { streams: [1, 10, 100, 1000], paths: ["direct", "ceiling", "gateway", "gateway-full", "nginx"], onlyAt: {}, warmMs: 2_000, warmMsPerStream: 0, windowMs: 6_000, windowMsPerStream: 0 },
   ttft: {
     spec: SHORT,
     single: { paths: TTFT_PATHS, warmup: 50, requests: 1000, periodMs: 56 },

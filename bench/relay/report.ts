@@ -90,7 +90,7 @@ export function saturationTable(rows: Rows): string {
   const ceiling = new Map(groups.filter((g) => g.path === "ceiling").map((g) => [g.key, medianOf(g.rows, (r) => r.perCore)]));
   const sorted = [...groups].sort((a, b) => (a.key as number) - (b.key as number) || byPath(a, b));
   return table(
-    ["streams", "path", "tokens/s", "SUT CPU % (median)", "SUT µs/token", "tokens/s per SUT core", "per core ÷ ceiling", "all flowing after s", "errors", "foreign CPU %"],
+    ["streams", "path", "tokens/s", "SUT CPU % (median)", "SUT µs/token", "tokens/s per SUT core", "per core ÷ ceiling", "backend wrote lines/s", "SUT peak RSS MB", "all flowing after s", "errors", "foreign CPU %"],
     sorted.map((g) => {
       const perCore = spread(g.rows.map((r) => r.perCore));
       const c = ceiling.get(g.key);
@@ -102,6 +102,8 @@ export function saturationTable(rows: Rows): string {
         fmtSpread(spread(g.rows.map((r) => r.usPerToken))),
         fmtSpread(perCore),
         g.path === "direct" || c === undefined ? "–" : `${(perCore.median / c).toFixed(2)}x`,
+        g.path === "ceiling" ? "–" : num(medianOf(g.rows, (r) => r.backendLinesPerSecond)),
+        g.path === "direct" ? "–" : num(medianOf(g.rows, (r) => r.sutRssBytes) / 1e6),
         setup(g.rows),
         String(g.rows.reduce((s, r) => s + r.errors, 0)),
         foreign(g.rows),
@@ -217,7 +219,8 @@ export function renderReport(ctx: ReportContext, rows: Rows, targets: readonly T
     "",
     "The backend writes tokens as fast as the socket takes them; every stream stays open for the warm-up and the window. " +
       "The harness core (backend + load generator) caps raw tokens/s, so compare the gateway by its CPU: " +
-      "*tokens/s per SUT core* = tokens/s ÷ the SUT's CPU fraction. Direct HTTP has no SUT; its tokens/s is the harness ceiling.",
+      "*tokens/s per SUT core* = tokens/s ÷ the SUT's CPU fraction. Direct HTTP has no SUT; its tokens/s is the harness ceiling. " +
+      "*Backend wrote lines/s* above *tokens/s* means the SUT read from upstream faster than it relayed: the rest went to socket buffers and its memory.",
     "",
     saturationTable(rows),
     "",

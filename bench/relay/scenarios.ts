@@ -9,7 +9,7 @@ import type { Command, IdleOpenResult, LoadTarget, OpenLoopResult, SaturateResul
 import { PATH_LABELS, type PathName, type Plan } from "./plan.js";
 import { gate, rssBytes, snapshot, usage, type Proc, type Snapshot, type Usage } from "./processes.js";
 import type { Conditions, IdleRow, OpenLoopRow, Rows, SaturationRow, TtftRow } from "./results.js";
-import { waitForBackend, type LoadGen } from "./stack.js";
+import { backendStats, waitForBackend, type LoadGen } from "./stack.js";
 import { latencySummary, sortedOf } from "./stats.js";
 
 /** One path: where the load goes, and the process whose CPU and memory it costs (none for direct). */
@@ -60,7 +60,17 @@ async function quiet(bench: Bench): Promise<number> {
  * Runs `command`, sampling CPU at its window edges and the SUT's RSS every 500 ms inside it; again (up to
  * the plan's retries) when other tenants used more than the plan allows during the window.
  */
-async function measured<T>(bench: Bench, command: Command, timeoutMs: number, sut: Proc | undefined): Promise<{ result: T; usage: Usage; conditions: Conditions; peakRss: number }> {
+interface Measured<T> {
+  readonly result: T;
+  readonly usage: Usage;
+  readonly conditions: Conditions;
+  /** Peak RSS of the SUT in the window (sampled every 500 ms), bytes. */
+  readonly peakRss: number;
+  /** Lines the backend wrote per second in the window (what the SUT was offered; more than it relays = read ahead). */
+  readonly backendLinesPerSecond: number;
+}
+
+async function measured<T>(bench: Bench, command: Command, timeoutMs: number, sut: Proc | undefined): Promise<Measured<T>> {
   const { windowLimitPct, retries } = bench.plan.gate;
   for (let attempt = 0; ; attempt++) {
     const m = await measuredOnce<T>(bench, command, timeoutMs, sut);
@@ -69,10 +79,12 @@ async function measured<T>(bench: Bench, command: Command, timeoutMs: number, su
   }
 }
 
-async function measuredOnce<T>(bench: Bench, command: Command, timeoutMs: number, sut: Proc | undefined): Promise<{ result: T; usage: Usage; conditions: Conditions; peakRss: number }> {
+async function measuredOnce<T>(bench: Bench, command: Command, timeoutMs: number, sut: Proc | undefined): Promise<Measured<T>> {
   const gateForeignPct = await quiet(bench);
   let start: Snapshot | undefined;
   let end: Snapshot | undefined;
+  let lines: [Promise<number>, Promise<number>] | undefined;
+  const backendLines = (): Promise<number> => backendStats(bench.backendUrl).then((s) => s.tokens, () => Number.NaN);
   let peakRss = 0;
   let sampler: NodeJS.Timeout | undefined;
   const sampleRss = (): void => {
@@ -82,15 +94,24 @@ async function measuredOnce<T>(bench: Bench, command: Command, timeoutMs: number
     const result = await bench.load.run<T>(command, timeoutMs, (edge) => {
       if (edge === "start") {
         start = snapshot(bench.procs());
+        lines = [backendLines(), Promise.resolve(Number.NaN)];
         sampler = setInterval(sampleRss, 500);
       } else {
         end = snapshot(bench.procs());
+        if (lines !== undefined) lines[1] = backendLines();
         sampleRss();
       }
     });
-    if (start === undefined || end === undefined) throw new Error(`${command.op}: no measurement window`);
+    if (start === undefined || end === undefined || lines === undefined) throw new Error(`${command.op}: no measurement window`);
     const u = usage(start, end);
-    return { result, usage: u, conditions: { cpuPct: u.cpuPct, coreBusyPct: u.coreBusyPct, foreignPct: u.foreignPct, gateForeignPct }, peakRss };
+    const [linesBefore, linesAfter] = await Promise.all(lines);
+    return {
+      result,
+      usage: u,
+      conditions: { cpuPct: u.cpuPct, coreBusyPct: u.coreBusyPct, foreignPct: u.foreignPct, gateForeignPct },
+      peakRss,
+      backendLinesPerSecond: (linesAfter - linesBefore) / u.seconds,
+    };
   } finally {
     clearInterval(sampler);
   }
@@ -110,11 +131,13 @@ function available(bench: Bench, paths: readonly PathName[]): Array<[PathName, P
 const fmtK = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
 
 export async function runSaturation(bench: Bench, rep: number, rows: Rows): Promise<void> {
-  const { streams: levels, paths, warmMs, windowMs } = bench.plan.saturation;
+  const { streams: levels, paths, onlyAt } = bench.plan.saturation;
   for (const streams of levels) {
+    const warmMs = bench.plan.saturation.warmMs + bench.plan.saturation.warmMsPerStream * streams;
+    const windowMs = bench.plan.saturation.windowMs + bench.plan.saturation.windowMsPerStream * streams;
     for (const [path, { target, sut }] of available(bench, rotate(paths, rep))) {
-      if (path === "gateway-full" && !bench.plan.saturation.fullStackAt.includes(streams)) continue;
-      const { result, usage: u, conditions } = await measured<SaturateResult>(bench, { op: "saturate", target, streams, warmMs, windowMs }, warmMs + windowMs + 90_000, sut);
+      if (onlyAt[path] !== undefined && !onlyAt[path].includes(streams)) continue;
+      const { result, usage: u, conditions, peakRss, backendLinesPerSecond } = await measured<SaturateResult>(bench, { op: "saturate", target, streams, warmMs, windowMs }, warmMs + windowMs + 90_000, sut);
       const seconds = result.windowMs / 1000;
       const sutPct = sutCpu(u, sut);
       const cpuSeconds = (sutPct / 100) * u.seconds;
@@ -129,12 +152,14 @@ export async function runSaturation(bench: Bench, rep: number, rows: Rows): Prom
         errors: result.errors,
         setupMs: result.setupMs,
         flowingAtWarmup: result.flowingAtWarmup,
+        backendLinesPerSecond,
+        sutRssBytes: sut === undefined ? Number.NaN : peakRss,
         conditions,
       };
       rows.saturation.push(row);
       bench.log(
         `  saturation ${String(streams).padStart(4)} streams  ${PATH_LABELS[path].padEnd(22)} ${fmtK(row.tokensPerSecond).padStart(7)} tok/s` +
-          (sut === undefined ? "" : `  SUT ${sutPct.toFixed(0)}% CPU  ${row.usPerToken.toFixed(2)} us/token  ${fmtK(row.perCore)} tok/s per core`) +
+          (sut === undefined ? "" : `  SUT ${sutPct.toFixed(0)}% CPU  ${row.usPerToken.toFixed(2)} us/token  ${fmtK(row.perCore)} tok/s per core  backend wrote ${fmtK(backendLinesPerSecond)} lines/s`) +
           (result.errors > 0 ? `  ${result.errors} errors` : "") +
           `  (all flowing after ${(result.setupMs / 1000).toFixed(2)} s${result.flowingAtWarmup < streams ? `: only ${result.flowingAtWarmup}` : ""})`,
       );

@@ -8,7 +8,7 @@ const conditions: Conditions = { cpuPct: {}, coreBusyPct: [100, 100], foreignPct
 
 function sat(path: PathName, streams: number, rep: number, tokensPerSecond: number, sutCpuPct: number): SaturationRow {
   const cpuSeconds = sutCpuPct / 100;
-  return { path, rep, streams, tokensPerSecond, sutCpuPct, usPerToken: (cpuSeconds * 1e6) / tokensPerSecond, perCore: tokensPerSecond / cpuSeconds, errors: 0, setupMs: 10, flowingAtWarmup: streams, conditions };
+  return { path, rep, streams, tokensPerSecond, sutCpuPct, usPerToken: (cpuSeconds * 1e6) / tokensPerSecond, perCore: tokensPerSecond / cpuSeconds, errors: 0, setupMs: 10, flowingAtWarmup: streams, backendLinesPerSecond: tokensPerSecond, sutRssBytes: 100e6, conditions };
 }
 
 describe("number formatting", () => {
@@ -52,9 +52,9 @@ describe("report", () => {
 
   it("shows baselines before the gateway, with min / median / max and the ratio to the ceiling", () => {
     const lines = saturationTable(rows).split("\n");
-    expect(lines[2]).toBe("| 100 | direct HTTP (baseline) | 400k / **400k** / 400k | – | – | – | – | 0.01 | 0 | 1 |");
+    expect(lines[2]).toBe("| 100 | direct HTTP (baseline) | 400k / **400k** / 400k | – | – | – | – | 400k | – | 0.01 | 0 | 1 |");
     expect(lines[3]).toMatch(/^\| 100 \| nice-grpc ceiling \| 200k \/ \*\*200k\*\* \/ 200k \| 100 \|/);
-    expect(lines[4]).toBe("| 100 | gateway | 90.0k / **95.0k** / 100k | 60 | 6.00 / **6.32** / 6.67 | 150k / **158k** / 167k | 0.79x | 0.01 | 0 | 1 |");
+    expect(lines[4]).toBe("| 100 | gateway | 90.0k / **95.0k** / 100k | 60 | 6.00 / **6.32** / 6.67 | 150k / **158k** / 167k | 0.79x | 95.0k | 100 | 0.01 | 0 | 1 |");
   });
 
   it("takes the targets' figures from the medians", () => {
