@@ -97,18 +97,21 @@ async function main(): Promise<number> {
     log(`relay benchmark, ${plan.mode} plan, ${plan.reps} repetition(s); gateway ${gatewayBin}`);
 
     sink = await startOtlpSink();
-    const backend = await startNodeChild("backend", "backend.ts", HARNESS_CORE);
-    procs.push(backend.proc);
+    const otlpPort = sink.port;
+    // Started side by side (each takes ~1 s of compiling and loading); the gateways once the backend listens.
+    const [backend, ceiling, load] = await Promise.all([
+      startNodeChild("backend", "backend.ts", HARNESS_CORE),
+      startNodeChild("ceiling", "ceiling-server.ts", SUT_CORE),
+      LoadGen.start(),
+    ]);
+    procs.push(backend.proc, ceiling.proc, load.proc);
     const backendUrls = backend.ports.map((p) => `http://127.0.0.1:${p}`);
     const backendUrl = backendUrls[0]!;
-    const ceiling = await startNodeChild("ceiling", "ceiling-server.ts", SUT_CORE);
-    procs.push(ceiling.proc);
-    const gateway = await startGateway("gateway", { bin: gatewayBin, dir, backendUrls, fullStack: false });
-    procs.push(gateway.proc);
-    const full = await startGateway("gateway-full", { bin: gatewayBin, dir, backendUrls, fullStack: true, otlpPort: sink.port });
-    procs.push(full.proc);
-    const load = await LoadGen.start();
-    procs.push(load.proc);
+    const [gateway, full] = await Promise.all([
+      startGateway("gateway", { bin: gatewayBin, dir, backendUrls, fullStack: false }),
+      startGateway("gateway-full", { bin: gatewayBin, dir, backendUrls, fullStack: true, otlpPort }),
+    ]);
+    procs.push(gateway.proc, full.proc);
 
     const paths: Partial<Record<PathName, PathTarget>> = {
       direct: { target: { kind: "http", origins: backendUrls }, sut: undefined },

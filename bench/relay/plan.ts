@@ -74,7 +74,7 @@ export const QUICK: Plan = {
     single: { paths: TTFT_PATHS, warmup: 10, requests: 1000, periodMs: 56 },
     closed: [
       { concurrency: 50, warmup: 100, requests: 1000, spec: SHORT, paths: TTFT_PATHS },
-      { concurrency: 500, warmup: 500, requests: 1000, spec: UNDER_LOAD, paths: ["direct", "gateway", "nginx"] },
+      { concurrency: 500, warmup: 300, requests: 1000, spec: UNDER_LOAD, paths: ["direct", "gateway", "nginx"] },
     ],
   },
   openLoop: {
@@ -84,7 +84,7 @@ export const QUICK: Plan = {
     ],
     paths: ["direct", "gateway", "nginx"],
     warmMs: 300,
-    windowMs: 2_000,
+    windowMs: 1_500,
   },
   idle: { streams: [1000], paths: ["gateway", "nginx"], settleMs: 1_000 },
   gate: { thresholdPct: 10, sampleMs: 100, maxWaitMs: 500, windowLimitPct: 25, retries: 0 },

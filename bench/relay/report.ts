@@ -220,7 +220,7 @@ export function renderReport(ctx: ReportContext, rows: Rows, targets: readonly T
     "The backend writes tokens as fast as the socket takes them; every stream stays open for the warm-up and the window. " +
       "The harness core (backend + load generator) caps raw tokens/s, so compare the gateway by its CPU: " +
       "*tokens/s per SUT core* = tokens/s ÷ the SUT's CPU fraction. Direct HTTP has no SUT; its tokens/s is the harness ceiling. " +
-      "*Backend wrote lines/s* above *tokens/s* means the SUT read from upstream faster than it relayed: the rest went to socket buffers and its memory.",
+      "*Backend wrote lines/s* above *tokens/s*: the rest queued in socket buffers (loopback TCP lets one connection hold megabytes, so this lasts for tens of seconds) or in the SUT's memory (see its peak RSS).",
     "",
     saturationTable(rows),
     "",

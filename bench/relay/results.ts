@@ -40,8 +40,8 @@ export interface SaturationRow extends RowBase {
   /** Streams flowing when the warm-up started (less than `streams` when setup hit its 30 s limit). */
   readonly flowingAtWarmup: number;
   /**
-   * Lines the backend wrote per second in the window. Above tokensPerSecond, the difference went into
-   * socket buffers and the SUT's memory: it read ahead of what it relayed (0 for the ceiling, which has no upstream).
+   * Lines the backend wrote per second in the window. Above tokensPerSecond, the difference queued in
+   * socket buffers or in the SUT's memory (0 for the ceiling, which has no upstream).
    */
   readonly backendLinesPerSecond: number;
   /** Peak RSS of the SUT over the window, bytes (NaN for direct). */

@@ -66,7 +66,7 @@ interface Measured<T> {
   readonly conditions: Conditions;
   /** Peak RSS of the SUT in the window (sampled every 500 ms), bytes. */
   readonly peakRss: number;
-  /** Lines the backend wrote per second in the window (what the SUT was offered; more than it relays = read ahead). */
+  /** Lines the backend wrote per second in the window (more than the SUT relays: queued in socket buffers or its memory). */
   readonly backendLinesPerSecond: number;
 }
 

@@ -210,6 +210,6 @@ export async function waitForBackend(url: string, predicate: (s: { active: numbe
   for (;;) {
     if (predicate(await backendStats(url))) return true;
     if (performance.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
