@@ -85,7 +85,7 @@ sim: deps-node build
 
 # Relay benchmark (bench/relay/): the gateway on core 0 against direct HTTP, a raw nice-grpc server
 # and nginx, measured side by side in one run; report in bench/results/relay-*.{md,json,png}.
-# Quick: every scenario once (< 3 min). Full: the whole matrix, 3 repetitions (~25 min).
+# Quick: every scenario once (< 3 min). Full: the whole matrix, 3 repetitions (~29 min).
 # ARGS passes options, e.g. ARGS="--only saturation --strict". The fd soft limit goes to the hard
 # limit (10k open streams need 10k sockets in one process).
 bench: deps-node deps-bench build
