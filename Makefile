@@ -1,6 +1,7 @@
 # ollama-grpc-gateway — every target installs what it needs first.
 #   make demo   stream a chat through the gateway and two simulated Ollama backends
 #   make test   type-check, check gen/ is fresh, run every test (incl. the Python client)
+#   make bench  relay benchmark, quick (< 3 min): gateway vs direct HTTP, nice-grpc ceiling, nginx
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -10,11 +11,14 @@ BUF := ./node_modules/.bin/buf
 # to generate it from proto/ (protoc >= 3.15 is needed for proto3 `optional`).
 APT_PACKAGES := python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc redis-server openssl
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# Debian packages only the relay benchmark uses: nginx, the pass-through peer (its rows say
+# "not available" when it cannot be installed), util-linux for taskset.
+BENCH_APT_PACKAGES := nginx util-linux
 
-.PHONY: help deps deps-node deps-apt gen gen-check breaking build typecheck test demo run sim bench-scheduling bench-quick bench-quotas clean
+.PHONY: help deps deps-node deps-apt deps-bench gen gen-check breaking build typecheck test demo run sim bench bench-full bench-scheduling bench-quick bench-quotas clean
 
 help:
-	@echo "make demo | test | deps | gen | gen-check | breaking | build | typecheck | run | sim | bench-scheduling | bench-quick | bench-quotas | clean"
+	@echo "make demo | test | deps | gen | gen-check | breaking | build | typecheck | run | sim | bench | bench-full | bench-scheduling | bench-quick | bench-quotas | clean"
 
 deps: deps-node deps-apt
 
@@ -30,6 +34,15 @@ deps-apt:
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:" $$missing; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Best effort: a failed install leaves the nginx rows "not available", it does not stop the benchmark.
+deps-bench:
+	@missing=$$(for p in $(BENCH_APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages for the benchmark:" $$missing; \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "could not install $$missing: the benchmark runs without it"; \
 	fi
 
 # The only writer of gen/: lint, generate TypeScript, write the descriptor set for reflection.
@@ -69,6 +82,17 @@ run: deps-node build
 
 sim: deps-node build
 	node bin/ollama-grpc.js sim $(ARGS)
+
+# Relay benchmark (bench/relay/): the gateway on core 0 against direct HTTP, a raw nice-grpc server
+# and nginx, measured side by side in one run; report in bench/results/relay-*.{md,json,png}.
+# Quick: every scenario once (< 3 min). Full: the whole matrix, 3 repetitions (~29 min).
+# ARGS passes options, e.g. ARGS="--only saturation --strict". The fd soft limit goes to the hard
+# limit (10k open streams need 10k sockets in one process).
+bench: deps-node deps-bench build
+	ulimit -Sn "$$(ulimit -Hn)"; node --import tsx bench/relay/main.ts $(ARGS)
+
+bench-full: deps-node deps-bench build
+	ulimit -Sn "$$(ulimit -Hn)"; node --import tsx bench/relay/main.ts --full $(ARGS)
 
 # Scheduling benchmark: 8 simulated nodes, round_robin vs least_request vs ollama (~2.5 min; RUNS=3 for medians).
 bench-scheduling: deps-node build
