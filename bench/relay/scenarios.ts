@@ -246,7 +246,7 @@ export async function runOpenLoop(bench: Bench, rep: number, rows: Rows): Promis
       };
       rows.openLoop.push(row);
       bench.log(
-        `  open loop ${load.name.padEnd(8)} ${PATH_LABELS[path].padEnd(22)} delivered ${fmtK(row.delivered)}/${fmtK(row.offered)} tok/s  latency p50 ${row.latency.p50.toFixed(2)}  p99 ${row.latency.p99.toFixed(2)}  max ${row.latency.max.toFixed(1)} ms` +
+        `  open loop ${load.name.padEnd(8)} ${PATH_LABELS[path].padEnd(22)} delivered ${fmtK(row.delivered)}/${fmtK(row.offered)} tok/s  latency p50 ${fixed(row.latency.p50, 2)}  p99 ${fixed(row.latency.p99, 2)}  max ${fixed(row.latency.max, 1)} ms` +
           (sut === undefined ? "" : `  SUT ${sutPct.toFixed(0)}% CPU`) +
           (row.errors > 0 ? `  ${row.errors} errors: ${row.firstError}` : "") +
           `  (all flowing after ${(result.setupMs / 1000).toFixed(2)} s${result.flowingAtWarmup < load.streams ? `: only ${result.flowingAtWarmup}` : ""})`,
@@ -310,4 +310,9 @@ function rotate<T>(items: readonly T[], rep: number): T[] {
   if (n === 0) return [];
   const shift = rep % n;
   return [...items.slice(shift), ...items.slice(0, shift)];
+}
+
+/** A figure for the progress log; "–" when there was nothing to measure (no token arrived in the window). */
+function fixed(value: number | null | undefined, digits: number): string {
+  return typeof value === "number" && Number.isFinite(value) ? value.toFixed(digits) : "–";
 }
