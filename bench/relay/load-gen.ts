@@ -249,14 +249,7 @@ async function saturate(id: number, cmd: Extract<Command, { op: "saturate" }>): 
   while (flowing < cmd.streams && performance.now() - setupStart < SETUP_LIMIT_MS) await sleep(10);
   const setupMs = performance.now() - setupStart;
   const flowingAtWarmup = flowing;
-  await sleep(cmd.warmMs);
-  windowEdge(id, "start");
-  counting = true;
-  const t0 = performance.now();
-  await sleep(cmd.windowMs);
-  counting = false;
-  const windowMs = performance.now() - t0;
-  windowEdge(id, "end");
+  const windowMs = await timedWindow(id, cmd.warmMs, cmd.windowMs, (on) => (counting = on));
   open_ = false;
   for (const h of handles) h.cancel();
   return { tokens, windowMs, errors, setupMs, flowingAtWarmup };
@@ -382,14 +375,7 @@ async function openLoop(id: number, cmd: Extract<Command, { op: "openLoop" }>): 
   while (flowing < cmd.streams && performance.now() - rampStart < SETUP_LIMIT_MS) await sleep(10);
   const setupMs = performance.now() - rampStart;
   const flowingAtWarmup = flowing;
-  await sleep(cmd.warmMs);
-  windowEdge(id, "start");
-  counting = true;
-  const t0 = performance.now();
-  await sleep(cmd.windowMs);
-  counting = false;
-  const windowMs = performance.now() - t0;
-  windowEdge(id, "end");
+  const windowMs = await timedWindow(id, cmd.warmMs, cmd.windowMs, (on) => (counting = on));
   open_ = false;
   for (const h of handles) h.cancel();
   return {
@@ -463,3 +449,16 @@ process.on("message", (message: { id: number; command: Command }) => {
   );
 });
 process.send?.({ event: "ready" });
+
+/** The warm-up, then the timed window with counting on (its edges reported to the orchestrator); resolves with the window's length in ms. */
+async function timedWindow(id: number, warmMs: number, windowMs: number, count: (on: boolean) => void): Promise<number> {
+  await sleep(warmMs);
+  windowEdge(id, "start");
+  count(true);
+  const startedAt = performance.now();
+  await sleep(windowMs);
+  count(false);
+  const length = performance.now() - startedAt;
+  windowEdge(id, "end");
+  return length;
+}

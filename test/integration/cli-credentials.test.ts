@@ -3,36 +3,20 @@
  * come from OLLAMA_GRPC_* environment variables (never flags, so they stay
  * out of shell history and `ps`). Runs the compiled CLI (make test builds first).
  */
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hashApiKey } from "../../src/auth/api-keys.js";
-import { packageFile } from "../../src/common/package-files.js";
 import { parseAuthConfig } from "../../src/config/auth-schema.js";
 import { createTestPki, type TestPki } from "../support/certs.js";
+import { runCli } from "../support/cli-run.js";
 import { startTestFleet, type TestFleet } from "../support/harness.js";
 
-const BIN = packageFile("bin/ollama-grpc.js");
 const KEY = "cli-key-77e1";
 const CLI_ENV = ["OLLAMA_GRPC_API_KEY", "OLLAMA_GRPC_TOKEN", "OLLAMA_GRPC_TLS_CA", "OLLAMA_GRPC_TLS_CERT", "OLLAMA_GRPC_TLS_KEY"];
 
-/** Runs the CLI with exactly the OLLAMA_GRPC_* variables given (bounded in time). */
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs the CLI with exactly the OLLAMA_GRPC_* credential variables given. */
+function cli(args: string[], env: Record<string, string>) {
   const base = Object.fromEntries(Object.entries(process.env).filter(([name]) => !CLI_ENV.includes(name)));
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`ollama-grpc ${args.join(" ")} did not finish`));
-    }, 15_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, { env: { ...base, ...env } });
 }
 
 function auth(raw: Record<string, unknown>) {

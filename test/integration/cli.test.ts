@@ -8,34 +8,15 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageFile } from "../../src/common/package-files.js";
+import { runCli, type Finished } from "../support/cli-run.js";
 import { unusedPort } from "../support/ports.js";
 
 const BIN = packageFile("bin/ollama-grpc.js");
 const children: ChildProcessWithoutNullStreams[] = [];
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI to completion (bounded by `timeoutMs`). */
 function cli(args: string[], timeoutMs = 15_000): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`ollama-grpc ${args.join(" ")} did not finish in ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runCli(args, { timeoutMs });
 }
 
 /** Starts a long-running CLI process and waits until a line matches `ready`. */
