@@ -68,11 +68,18 @@ export function quotaMiddleware(enforcer: QuotaEnforcer, onRejected?: OnQuotaRej
     }
     if (quota === undefined) return yield* call.next(call.request, context);
 
+    if (!quota.metered || !call.method.responseStream) {
+      // Nothing to meter per message: settle once the call ends (a unary Embed reports its usage in the record).
+      try {
+        return yield* call.next(call.request, context);
+      } finally {
+        await quota.settle({ delivered: 0, actualTokens: actualTokens(record) });
+      }
+    }
     // The call's own signal, so a spent budget can stop the Ollama request before the error goes out.
     const linked = linkSignals(context.signal);
     let delivered = 0;
     try {
-      if (!call.method.responseStream) return yield* call.next(call.request, { ...context, signal: linked.signal });
       for await (const message of call.next(call.request, { ...context, signal: linked.signal })) {
         // The final message (usage known) is always delivered: settlement charges its real counts.
         if (record?.completionTokens === undefined) {

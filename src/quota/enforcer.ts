@@ -64,7 +64,6 @@ export class CallQuota {
   readonly #store: QuotaStore;
   readonly #plan: CallPlan;
   readonly #leaseId: string;
-  readonly #upfront: number;
   readonly #reserveSize: number;
   /** Tokens reserved and not yet spent. */
   #allowance = 0;
@@ -78,7 +77,6 @@ export class CallQuota {
     this.#store = store;
     this.#plan = plan;
     this.#leaseId = leaseId;
-    this.#upfront = upfront;
     this.#taken = upfront;
     this.#reserveSize = reserveSize;
   }
@@ -86,11 +84,6 @@ export class CallQuota {
   /** True when output messages are metered (a token budget applies). */
   get metered(): boolean {
     return this.#plan.tokens.length > 0;
-  }
-
-  /** The token limits (for error details). */
-  get tokenLimits(): readonly PlannedLimit[] {
-    return this.#plan.tokens;
   }
 
   /**
@@ -132,10 +125,5 @@ export class CallQuota {
       if (refund !== 0) work.push(this.#store.adjust(this.#plan.tokens, refund));
     }
     await Promise.all(work);
-  }
-
-  /** The upfront input estimate charged at admission. */
-  get upfront(): number {
-    return this.#upfront;
   }
 }

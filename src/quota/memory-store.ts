@@ -80,11 +80,6 @@ export class MemoryQuotaStore implements QuotaStore {
     this.#slots.clear();
   }
 
-  /** Slots held under `key` (tests, status). */
-  slotsHeld(key: string): number {
-    return this.#slots.get(key)?.size ?? 0;
-  }
-
   #level(limit: PlannedLimit, now: number): number {
     return levelAt(this.#buckets.get(limit.key), limit.capacity, limit.refillPerMs, now);
   }

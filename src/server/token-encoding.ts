@@ -22,8 +22,8 @@ export function encodeGenerateResponse(message: Partial<GenerateResponse>): Uint
   const backend = text(message.backend);
   const time = timestamp(message.createdAt);
   const size =
-    stringSize(1, model) + nestedSize(2, time.size) + stringSize(3, response) + stringSize(4, thinking) +
-    (message.done === true ? 2 : 0) + stringSize(8, doneReason) + stringSize(11, backend);
+    stringSize(model) + nestedSize(time.size) + stringSize(response) + stringSize(thinking) +
+    (message.done === true ? 2 : 0) + stringSize(doneReason) + stringSize(backend);
   const out = Buffer.allocUnsafe(size);
   let at = writeString(out, 0, 1, model);
   at = writeTimestamp(out, at, 2, time);
@@ -51,10 +51,10 @@ export function encodeChatResponse(message: Partial<ChatResponse>): Uint8Array {
   const innerSize =
     inner === undefined
       ? -1
-      : (role === 0 ? 0 : 1 + varintSize(role)) + stringSize(2, content) + stringSize(4, thinking) + stringSize(6, toolName) + stringSize(7, toolCallId);
+      : (role === 0 ? 0 : 1 + varintSize(role)) + stringSize(content) + stringSize(thinking) + stringSize(toolName) + stringSize(toolCallId);
   const size =
-    stringSize(1, model) + nestedSize(2, time.size) + nestedSize(3, innerSize) +
-    (message.done === true ? 2 : 0) + stringSize(6, doneReason) + stringSize(9, backend);
+    stringSize(model) + nestedSize(time.size) + nestedSize(innerSize) +
+    (message.done === true ? 2 : 0) + stringSize(doneReason) + stringSize(backend);
   const out = Buffer.allocUnsafe(size);
   let at = writeString(out, 0, 1, model);
   at = writeTimestamp(out, at, 2, time);
@@ -126,13 +126,13 @@ function timestamp(date: Date | undefined): { seconds: number; nanos: number; si
   return { seconds, nanos, size: (seconds === 0 ? 0 : 1 + varintSize(seconds)) + (nanos === 0 ? 0 : 1 + varintSize(nanos)) };
 }
 
-/** Every field number here is below 16, so every tag is one byte. */
-function stringSize(_field: number, t: Text): number {
+/** A string field's encoded size. Every field number here is below 16, so every tag is one byte. */
+function stringSize(t: Text): number {
   return t.bytes === 0 ? 0 : 1 + varintSize(t.bytes) + t.bytes;
 }
 
 /** A nested message of `size` bytes; -1 means absent (an empty message present still costs its tag and length). */
-function nestedSize(_field: number, size: number): number {
+function nestedSize(size: number): number {
   return size < 0 ? 0 : 1 + varintSize(size) + size;
 }
 

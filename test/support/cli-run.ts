@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { packageFile } from "../../src/common/package-files.js";
 
-export const CLI_BIN = packageFile("bin/ollama-grpc.js");
+const CLI_BIN = packageFile("bin/ollama-grpc.js");
 
 export interface Finished {
   code: number | null;
