@@ -3,8 +3,9 @@
  * auth (it needs the principal) and outside the handler:
  * - admission: a call over a request-rate, concurrent-stream or token
  *   budget ends with RESOURCE_EXHAUSTED before any backend work;
- * - metering: each streamed message is paid for before it is delivered, so
- *   a stream whose token budget runs out is cut at that message: its
+ * - metering: each streamed message (each message of a MessageBatch) is
+ *   paid for before it is delivered, so a stream whose token budget runs
+ *   out is cut at that message: its
  *   Ollama request is aborted (the GPU stops) and the call ends with
  *   RESOURCE_EXHAUSTED, ErrorInfo TOKEN_BUDGET_EXHAUSTED;
  * - settlement in `finally`: Ollama's real counts replace the estimates,
@@ -26,6 +27,7 @@ import { estimateInputTokens } from "../quota/estimate.js";
 import type { PlannedLimit } from "../quota/types.js";
 import { QuotaExhaustedReason } from "../service/abort-reasons.js";
 import type { CallRecord, CallRecordContext } from "../service/call-record.js";
+import { MessageBatch } from "../service/message-batch.js";
 import { ERROR_DOMAIN, msToDuration } from "../service/status.js";
 import type { PrincipalContext } from "./auth.js";
 
@@ -80,19 +82,28 @@ export function quotaMiddleware(enforcer: QuotaEnforcer, onRejected?: OnQuotaRej
     const linked = linkSignals(context.signal);
     let delivered = 0;
     try {
-      for await (const message of call.next(call.request, { ...context, signal: linked.signal })) {
-        // The final message (usage known) is always delivered: settlement charges its real counts.
-        if (record?.completionTokens === undefined) {
-          try {
-            const paid = quota.spend();
-            if (paid !== undefined) await paid;
-          } catch (error) {
-            linked.controller.abort(new QuotaExhaustedReason());
-            throw rejection(error, principal, context, record, onRejected);
+      for await (const item of call.next(call.request, { ...context, signal: linked.signal })) {
+        const messages = MessageBatch.messagesOf(item);
+        // The final message (usage known; the last of its batch) is always delivered: settlement charges its real counts.
+        const toPay = record?.completionTokens === undefined ? messages.length : messages.length - 1;
+        let paid = 0;
+        try {
+          for (; paid < toPay; paid++) {
+            const spent = quota.spend();
+            if (spent !== undefined) await spent;
           }
+        } catch (error) {
+          linked.controller.abort(new QuotaExhaustedReason());
+          if (paid > 0) {
+            // The paid part of a batch still goes out; the rest is held back.
+            delivered += paid;
+            yield new MessageBatch(messages.slice(0, paid)) as unknown as Res;
+          }
+          if (record !== undefined) record.chunksOut -= messages.length - paid;
+          throw rejection(error, principal, context, record, onRejected);
         }
-        delivered += 1;
-        yield message;
+        delivered += messages.length;
+        yield item;
       }
     } finally {
       linked.cleanup();

@@ -7,7 +7,7 @@
  */
 import { Pool } from "undici";
 import { toUpstreamError, UpstreamError, UpstreamHttpError, UpstreamProtocolError } from "./errors.js";
-import { isDoneLine, readOllamaStream, type FinalLineTest, type OllamaStreamLine } from "./stream-reader.js";
+import { isDoneLine, readOllamaBatches, type FinalLineTest, type OllamaStreamLine } from "./stream-reader.js";
 
 /** Connection settings shared by every backend's pool. */
 export interface OllamaClientOptions {
@@ -38,8 +38,8 @@ export type ExtraHeaders = Readonly<Record<string, string>>;
 
 /** A streaming response whose status was 2xx. */
 export interface OllamaStream {
-  /** The stream's lines, ending with the `done: true` one. */
-  readonly lines: AsyncGenerator<OllamaStreamLine, void, undefined>;
+  /** The stream's lines in batches (see readOllamaBatches), ending with the final one. */
+  readonly batches: AsyncGenerator<OllamaStreamLine[], void, undefined>;
 }
 
 /** Client for one Ollama backend. */
@@ -91,7 +91,7 @@ export class OllamaClient {
     if (response.statusCode < 200 || response.statusCode > 299) {
       throw this.#tag(await readHttpError(response));
     }
-    return { lines: readOllamaStream(response.body, this.#options.maxLineBytes, isFinal, (error) => this.#tag(toUpstreamError(error))) };
+    return { batches: readOllamaBatches(response.body, this.#options.maxLineBytes, isFinal, (error) => this.#tag(toUpstreamError(error))) };
   }
 
   /**

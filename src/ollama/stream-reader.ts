@@ -1,7 +1,7 @@
 /**
  * Reads an Ollama streaming body: NDJSON values that must be objects, an
  * `{"error": ...}` line becomes UpstreamStreamError, and the stream must end
- * with a `done: true` object. Nothing before `done` is skipped.
+ * with its final line (`done: true`). Nothing before it is skipped.
  */
 import { DEFAULT_MAX_LINE_BYTES, NdjsonDecoder } from "./ndjson.js";
 import { UpstreamProtocolError, UpstreamStreamError } from "./errors.js";
@@ -21,47 +21,88 @@ export const isDoneLine: FinalLineTest = (line) => line.done === true;
 /** The end of a pull (or push, create) progress stream. */
 export const isSuccessLine: FinalLineTest = (line) => line.status === "success";
 
+/** Most lines in one batch: bounds what one item of a slow caller's write queue holds. */
+export const MAX_BATCH_LINES = 32;
+
 /**
- * Yields each line of the stream in order; the last value yielded is the
- * final line (`isFinal`). Throws UpstreamStreamError for an error line, and
- * UpstreamProtocolError for a malformed line or a body that ends early.
+ * Yields the stream's lines in order, in batches: the complete lines of one
+ * body chunk (one socket read), at most MAX_BATCH_LINES each, never empty.
+ * The last line yielded is the final one (`isFinal`); lines after it are not
+ * even parsed. Throws UpstreamStreamError for an error line and
+ * UpstreamProtocolError for a malformed line or a body that ends early,
+ * after yielding the good lines that came before it in the same chunk.
  * Every error goes through `mapError` first (the client tags its backend).
  *
- * One generator from body chunks to lines: this is the per-token path, and
- * each async-generator layer costs a promise round trip per token.
+ * Batches, not single lines: this is the per-token path, and every item
+ * costs a promise round trip in each async-generator layer it passes.
  */
-export async function* readOllamaStream(
+export async function* readOllamaBatches(
   body: AsyncIterable<Uint8Array>,
   maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
   isFinal: FinalLineTest = isDoneLine,
   mapError: (error: unknown) => unknown = (error) => error,
-): AsyncGenerator<OllamaStreamLine, void, undefined> {
+): AsyncGenerator<OllamaStreamLine[], void, undefined> {
   const decoder = new NdjsonDecoder(maxLineBytes);
-  // After `done` the body is still read to its end, so the keep-alive
+  // After the final line the body is still read to its end, so the keep-alive
   // connection goes back to the pool instead of being destroyed.
-  let sawDone = false;
-  try {
-    for await (const chunk of body) {
-      for (const value of decoder.push(chunk)) {
-        if (sawDone) continue; // Ollama closes right after `done`; anything after it is ignored, never yielded.
-        const line = checkLine(value);
-        if (isFinal(line)) sawDone = true;
-        yield line;
+  let sawFinal = false;
+  /** Checks `values` into `lines` up to the final line; throws on a bad one, keeping those before it. */
+  const collect = (values: unknown[], lines: OllamaStreamLine[]): void => {
+    for (const value of values) {
+      const line = checkLine(value);
+      lines.push(line);
+      if (isFinal(line)) {
+        sawFinal = true;
+        return;
       }
     }
-    for (const value of decoder.end()) {
-      if (sawDone) continue;
-      const line = checkLine(value);
-      if (isFinal(line)) sawDone = true;
-      yield line;
+  };
+  try {
+    for await (const chunk of body) {
+      if (sawFinal) continue; // Ollama closes right after `done`; anything after it is ignored.
+      const read = linesOf(chunk, decoder, collect);
+      for (const batch of read.batches) yield batch;
+      if (read.failure !== undefined) throw read.failure.error;
+    }
+    if (!sawFinal) {
+      const read = linesOf(undefined, decoder, collect);
+      for (const batch of read.batches) yield batch;
+      if (read.failure !== undefined) throw read.failure.error;
     }
   } catch (error) {
-    // A failure while draining after `done` (say, a reset after the last line)
-    // cannot make a complete answer incomplete.
-    if (!sawDone) throw mapError(error);
+    // A failure while draining after the final line (say, a reset after the
+    // last line) cannot make a complete answer incomplete.
+    if (!sawFinal) throw mapError(error);
     return;
   }
-  if (!sawDone) throw mapError(new UpstreamProtocolError("MISSING_DONE", "stream ended without its final line (done:true or status:success)"));
+  if (!sawFinal) throw mapError(new UpstreamProtocolError("MISSING_DONE", "stream ended without its final line (done:true or status:success)"));
+}
+
+/**
+ * The lines one chunk completes (`undefined`: the body's end), cut into
+ * batches, and the failure of a bad line after them, if any. A plain
+ * function, not a generator: `yield*` of a sync generator inside an async
+ * one costs a promise per item.
+ */
+function linesOf(
+  chunk: Uint8Array | undefined,
+  decoder: NdjsonDecoder,
+  collect: (values: unknown[], lines: OllamaStreamLine[]) => void,
+): { batches: OllamaStreamLine[][]; failure?: { error: unknown } } {
+  const lines: OllamaStreamLine[] = [];
+  let failure: { error: unknown } | undefined;
+  try {
+    collect(chunk === undefined ? decoder.end() : decoder.push(chunk), lines);
+  } catch (error) {
+    failure = { error };
+  }
+  const batches: OllamaStreamLine[][] = [];
+  if (lines.length <= MAX_BATCH_LINES) {
+    if (lines.length > 0) batches.push(lines);
+  } else {
+    for (let i = 0; i < lines.length; i += MAX_BATCH_LINES) batches.push(lines.slice(i, i + MAX_BATCH_LINES));
+  }
+  return failure === undefined ? { batches } : { batches, failure };
 }
 
 /** A decoded value as a stream line: an object, and not an error line. */

@@ -25,6 +25,8 @@ import { streamLimitsMiddleware, type StreamLimits } from "../middleware/stream-
 import { Terminator } from "../middleware/terminator.js";
 import { ShutdownReason } from "../service/abort-reasons.js";
 import type { CallRecordContext, DeadlineContext } from "../service/call-record.js";
+import type { GatewayServiceImplementation } from "../service/ollama-service.js";
+import { batchInterceptor } from "./batch-interceptor.js";
 import { deadlineInterceptor } from "./deadline-interceptor.js";
 import { peerIdentityInterceptor } from "./peer-identity-interceptor.js";
 import { OllamaServiceWireDefinition } from "./wire-definition.js";
@@ -36,7 +38,7 @@ export const HEALTH_SERVICES = ["", OllamaServiceDefinition.fullName] as const;
 export interface GatewayServerOptions {
   /** host:port to listen on; port 0 picks a free port. */
   listen: string;
-  service: OllamaServiceImplementation<CallRecordContext & Partial<DeadlineContext>>;
+  service: GatewayServiceImplementation;
   logger: Logger;
   streamLimits: StreamLimits;
   /** Largest request message accepted, in bytes (images make requests big). */
@@ -76,7 +78,8 @@ const ABORT_GRACE_MS = 1_000;
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const terminator = new Terminator();
   const server: Server<any> = createServer({
-    interceptors: [deadlineInterceptor, peerIdentityInterceptor],
+    // The batch writer first: grpc-js wraps the base call with the first interceptor, so the others see a batch once.
+    interceptors: [batchInterceptor, deadlineInterceptor, peerIdentityInterceptor],
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes,
     // Notice dead callers during long silent phases (cold loads) so their Ollama work is aborted.
     "grpc.keepalive_time_ms": 60_000,
@@ -88,7 +91,9 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   const logged = server.with(accessLogMiddleware(options.logger, options.onCallEnd)).with(errorDetailsServerMiddleware);
   const authed: ServerAddBuilder<CallRecordContext> = auth === undefined ? logged : logged.with(auth);
   const limited = options.quotas === undefined ? authed : authed.with(quotaMiddleware(options.quotas.enforcer, options.quotas.onRejected));
-  limited.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceWireDefinition, options.service);
+  // Generate and Chat yield MessageBatches where ts-proto's types expect messages: the batch interceptor writes them.
+  const implementation = options.service as unknown as OllamaServiceImplementation<CallRecordContext & Partial<DeadlineContext>>;
+  limited.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceWireDefinition, implementation);
 
   // Health and reflection are open unless auth.open_health / auth.open_reflection say otherwise.
   const guard = (open: boolean | undefined) => (auth === undefined || open !== false ? server : server.with(auth));

@@ -57,17 +57,19 @@ async function* pullOn(
   const body = { model: request.model, stream: true, ...(request.insecure && { insecure: true }) };
   const span = startBackendCallSpan("pull_model", backend, target.endpoint.url, request.model);
   try {
-    const { lines } = await target.client.stream("/api/pull", body, signal, isSuccessLine, span.headers);
-    for await (const line of lines) {
-      yield {
-        backend,
-        status: typeof line.status === "string" ? line.status : "",
-        digest: typeof line.digest === "string" ? line.digest : "",
-        total: typeof line.total === "number" ? line.total : 0,
-        completed: typeof line.completed === "number" ? line.completed : 0,
-        done: isSuccessLine(line),
-        error: "",
-      };
+    const { batches } = await target.client.stream("/api/pull", body, signal, isSuccessLine, span.headers);
+    for await (const lines of batches) {
+      for (const line of lines) {
+        yield {
+          backend,
+          status: typeof line.status === "string" ? line.status : "",
+          digest: typeof line.digest === "string" ? line.digest : "",
+          total: typeof line.total === "number" ? line.total : 0,
+          completed: typeof line.completed === "number" ? line.completed : 0,
+          done: isSuccessLine(line),
+          error: "",
+        };
+      }
     }
     results[slot] = { backend, ok: true, error: "", code: 0, duration: undefined };
     span.succeed();

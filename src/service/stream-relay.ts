@@ -1,6 +1,7 @@
 /**
  * Relays one Ollama NDJSON stream to a gRPC server stream, one message per
- * line (each attempt through withAttempts, which owns leases and retries).
+ * line, batched per upstream read (each attempt through withAttempts, which
+ * owns leases and retries).
  * Contract:
  * - Nothing is yielded before Ollama's first chunk, so gRPC response headers
  *   are not sent and any failure up to then stays retryable by the caller.
@@ -15,6 +16,7 @@ import type { OllamaMetrics } from "../ollama/types.js";
 import { genAiRequestAttributes, type UpstreamSpan, type GenAiOperation } from "../observability/tracing.js";
 import { withAttempts, type AttemptCall, type RetrySettings } from "./attempts.js";
 import type { Backends } from "./fleet.js";
+import { MessageBatch } from "./message-batch.js";
 
 /** One call to relay. */
 export interface RelayCall<TOut> extends AttemptCall {
@@ -40,28 +42,36 @@ export const USAGE_TRAILERS = {
   evalDurationNs: "ollama-eval-duration-ns",
 } as const;
 
-/** Streams `call` from a backend of `fleet`, retrying elsewhere only before the first message. */
-export function relayStream<TOut>(fleet: Backends, retry: RetrySettings, call: RelayCall<TOut>): AsyncGenerator<TOut, void, undefined> {
+/**
+ * Streams `call` from a backend of `fleet`, retrying elsewhere only before
+ * the first message. Messages come in batches, one per upstream read (see
+ * MessageBatch); the gRPC server writes each message of a batch separately.
+ */
+export function relayStream<TOut>(fleet: Backends, retry: RetrySettings, call: RelayCall<TOut>): AsyncGenerator<MessageBatch<TOut>, void, undefined> {
   call.record.model = call.model;
   const tracing = { operation: call.operation, path: call.path, attributes: genAiRequestAttributes(call.body, true) };
   return withAttempts(fleet, retry, call, tracing, async function* attempt({ lease, client }, signal, span) {
     const backend = lease.endpoint.name;
-    const { lines } = await client.stream(call.path, call.body, signal, undefined, span.headers);
+    const { batches } = await client.stream(call.path, call.body, signal, undefined, span.headers);
     let learned: { model: string; loadMs?: number } | undefined;
-    for await (const line of lines) {
-      if (line.done === true) {
-        const final = line as OllamaMetrics & { done_reason?: string; model?: string };
-        recordFinal(final, backend, call, span);
-        learned = { model: call.modelKey, ...(final.load_duration !== undefined && { loadMs: final.load_duration / 1e6 }) };
+    for await (const lines of batches) {
+      const messages = new Array<TOut>(lines.length);
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i] as OllamaStreamLine;
+        if (line.done === true) {
+          const final = line as OllamaMetrics & { done_reason?: string; model?: string };
+          recordFinal(final, backend, call, span);
+          learned = { model: call.modelKey, ...(final.load_duration !== undefined && { loadMs: final.load_duration / 1e6 }) };
+        }
+        messages[i] = call.toMessage(line, backend);
       }
-      const message = call.toMessage(line, backend);
       if (call.record.chunksOut === 0) {
         // The only tracing work on the per-token path: once per call.
         call.record.firstChunkAt = performance.now();
         span.firstToken();
       }
-      call.record.chunksOut += 1;
-      yield message;
+      call.record.chunksOut += messages.length;
+      yield new MessageBatch(messages);
     }
     return learned;
   });

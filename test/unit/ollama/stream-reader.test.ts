@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readOllamaStream, type OllamaStreamLine } from "../../../src/ollama/stream-reader.js";
+import { MAX_BATCH_LINES, readOllamaBatches, type OllamaStreamLine } from "../../../src/ollama/stream-reader.js";
 import { UpstreamProtocolError, UpstreamStreamError } from "../../../src/ollama/errors.js";
 
 /** A body made of the given chunks (strings are UTF-8 encoded). */
@@ -11,7 +11,7 @@ async function* body(...chunks: string[]): AsyncGenerator<Uint8Array> {
 async function read(source: AsyncIterable<Uint8Array>): Promise<{ lines: OllamaStreamLine[]; error: unknown }> {
   const lines: OllamaStreamLine[] = [];
   try {
-    for await (const line of readOllamaStream(source)) lines.push(line);
+    for await (const batch of readOllamaBatches(source)) lines.push(...batch);
   } catch (error) {
     return { lines, error };
   }
@@ -22,7 +22,29 @@ const TOKEN_1 = '{"model":"m","response":"Hel","done":false}\n';
 const TOKEN_2 = '{"model":"m","response":"lo","done":false}\n';
 const DONE = '{"model":"m","response":"","done":true,"done_reason":"stop","eval_count":2}\n';
 
-describe("readOllamaStream", () => {
+describe("readOllamaBatches", () => {
+  it("yields the lines of one chunk as one batch, and a chunk's lines in batches of at most MAX_BATCH_LINES", async () => {
+    const many = TOKEN_1.repeat(MAX_BATCH_LINES * 2 + 3);
+    const sizes: number[] = [];
+    for await (const batch of readOllamaBatches(body(TOKEN_1 + TOKEN_2, many, TOKEN_2 + DONE))) sizes.push(batch.length);
+    expect(sizes).toEqual([2, MAX_BATCH_LINES, MAX_BATCH_LINES, 3, 2]);
+  });
+
+  it("never yields an empty batch (a chunk that completes no line)", async () => {
+    const sizes: number[] = [];
+    for await (const batch of readOllamaBatches(body(TOKEN_1.slice(0, 10), TOKEN_1.slice(10), "\n\n", DONE))) sizes.push(batch.length);
+    expect(sizes).toEqual([1, 1]);
+  });
+
+  it("yields the good lines of a chunk as a batch before failing on a bad line in it", async () => {
+    const batches: OllamaStreamLine[][] = [];
+    const run = async (): Promise<void> => {
+      for await (const batch of readOllamaBatches(body(TOKEN_1 + TOKEN_2 + '{"error":"x"}\n' + DONE))) batches.push(batch);
+    };
+    await expect(run()).rejects.toMatchObject({ ollamaMessage: "x" });
+    expect(batches.map((b) => b.length)).toEqual([2]);
+  });
+
   it("yields every line, in order, up to and including done", async () => {
     const { lines, error } = await read(body(TOKEN_1, TOKEN_2, DONE));
     expect(error).toBeUndefined();
@@ -99,7 +121,7 @@ describe("readOllamaStream", () => {
   it("applies maxLineBytes", async () => {
     const lines: OllamaStreamLine[] = [];
     const run = async (): Promise<void> => {
-      for await (const line of readOllamaStream(body(TOKEN_1, `{"response":"${"x".repeat(64)}"}\n`, DONE), 48)) lines.push(line);
+      for await (const batch of readOllamaBatches(body(TOKEN_1, `{"response":"${"x".repeat(64)}"}\n`, DONE), 48)) lines.push(...batch);
     };
     await expect(run()).rejects.toMatchObject({ failure: "LINE_TOO_LONG" });
     expect(lines).toHaveLength(1);
