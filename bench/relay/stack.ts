@@ -159,6 +159,9 @@ export async function startGateway(
     admin: { listen: `127.0.0.1:${adminPort}` },
     upstream: { connections: 10_000 },
     log: { level: options.fullStack ? "info" : "warn" },
+    // Stopped with streams still open: abort them within the harness's SIGTERM grace (3 s), so the process
+    // exits by itself (and writes its --cpu-prof profile, see BENCH_GATEWAY_NODE_ARGS).
+    streams: { drain_timeout: "1s" },
   };
   let env = cleanEnv({});
   if (options.fullStack) {
@@ -171,7 +174,7 @@ export async function startGateway(
         store: "memory",
         per_principal: { request_rate: "1000000/s", burst: 1_000_000, concurrent_streams: 100_000, tokens_per_minute: 1_000_000_000 },
       },
-      streams: { max_stream_duration: "1h" },
+      streams: { max_stream_duration: "1h", drain_timeout: "1s" },
     });
     env = cleanEnv({
       OTEL_TRACES_EXPORTER: "otlp",
@@ -184,7 +187,9 @@ export async function startGateway(
   writeFileSync(file, stringify(config));
   const logFile = join(options.dir, `${name}.log`);
   const fd = openSync(logFile, "a");
-  const proc = spawnPinned(name, process.execPath, [options.bin, "serve", "--config", file], { core: SUT_CORE, env, stdio: ["ignore", fd, fd] });
+  // Profiling hook: BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") go to the gateway's node only.
+  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+  const proc = spawnPinned(name, process.execPath, [...nodeArgs, options.bin, "serve", "--config", file], { core: SUT_CORE, env, stdio: ["ignore", fd, fd] });
   const target: LoadTarget = options.fullStack ? { kind: "grpc", address: `127.0.0.1:${port}`, apiKey: BENCH_API_KEY } : { kind: "grpc", address: `127.0.0.1:${port}` };
   return { proc, port, adminPort, logFile, target };
 }

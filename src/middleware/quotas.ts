@@ -3,8 +3,8 @@
  * auth (it needs the principal) and outside the handler:
  * - admission: a call over a request-rate, concurrent-stream or token
  *   budget ends with RESOURCE_EXHAUSTED before any backend work;
- * - metering: each streamed message (each message of a MessageBatch) is
- *   paid for before it is delivered, so a stream whose token budget runs
+ * - metering: the call's MessageMeter pays for each streamed message
+ *   before the relay delivers it, so a stream whose token budget runs
  *   out is cut at that message: its
  *   Ollama request is aborted (the GPU stops) and the call ends with
  *   RESOURCE_EXHAUSTED, ErrorInfo TOKEN_BUDGET_EXHAUSTED;
@@ -27,7 +27,7 @@ import { estimateInputTokens } from "../quota/estimate.js";
 import type { PlannedLimit } from "../quota/types.js";
 import { QuotaExhaustedReason } from "../service/abort-reasons.js";
 import type { CallRecord, CallRecordContext } from "../service/call-record.js";
-import { MessageBatch } from "../service/message-batch.js";
+import type { MessageMeter, MessageMeterContext } from "../service/message-meter.js";
 import { ERROR_DOMAIN, msToDuration } from "../service/status.js";
 import type { PrincipalContext } from "./auth.js";
 
@@ -51,7 +51,7 @@ export type OnQuotaRejected = (principal: Principal, limit: PlannedLimit) => voi
 /** Creates the middleware. */
 export function quotaMiddleware(enforcer: QuotaEnforcer, onRejected?: OnQuotaRejected) {
   return async function* quotas<Req, Res>(
-    call: ServerMiddlewareCall<Req, Res>,
+    call: ServerMiddlewareCall<Req, Res, MessageMeterContext>,
     context: CallContext & Partial<PrincipalContext & CallRecordContext>,
   ): AsyncGenerator<Res, Res | void, undefined> {
     const principal = context.principal ?? ANONYMOUS;
@@ -80,36 +80,49 @@ export function quotaMiddleware(enforcer: QuotaEnforcer, onRejected?: OnQuotaRej
     }
     // The call's own signal, so a spent budget can stop the Ollama request before the error goes out.
     const linked = linkSignals(context.signal);
-    let delivered = 0;
+    let failure: unknown;
+    const exhaust = (error: unknown): void => {
+      failure ??= rejection(error, principal, context, record, onRejected);
+      linked.controller.abort(new QuotaExhaustedReason());
+    };
+    const messageMeter: MessageMeter = {
+      pay: (count) => payFor(quota, count, exhaust),
+      exhausted: () => failure,
+    };
     try {
-      for await (const item of call.next(call.request, { ...context, signal: linked.signal })) {
-        const messages = MessageBatch.messagesOf(item);
-        // The final message (usage known; the last of its batch) is always delivered: settlement charges its real counts.
-        const toPay = record?.completionTokens === undefined ? messages.length : messages.length - 1;
-        let paid = 0;
-        try {
-          for (; paid < toPay; paid++) {
-            const spent = quota.spend();
-            if (spent !== undefined) await spent;
-          }
-        } catch (error) {
-          linked.controller.abort(new QuotaExhaustedReason());
-          if (paid > 0) {
-            // The paid part of a batch still goes out; the rest is held back.
-            delivered += paid;
-            yield new MessageBatch(messages.slice(0, paid)) as unknown as Res;
-          }
-          if (record !== undefined) record.chunksOut -= messages.length - paid;
-          throw rejection(error, principal, context, record, onRejected);
-        }
-        delivered += messages.length;
-        yield item;
-      }
+      return yield* call.next(call.request, { ...context, signal: linked.signal, messageMeter });
     } finally {
       linked.cleanup();
-      await quota.settle({ delivered, actualTokens: actualTokens(record) });
+      await quota.settle({ delivered: record?.chunksOut ?? 0, actualTokens: actualTokens(record) });
     }
   };
+}
+
+/**
+ * Spends `count` messages' worth of tokens; returns how many were paid,
+ * synchronously while reservations cover them. On the first failure calls
+ * `exhaust` and stops.
+ */
+function payFor(quota: CallQuota, count: number, exhaust: (error: unknown) => void): number | Promise<number> {
+  for (let paid = 0; paid < count; paid++) {
+    const spent = quota.spend();
+    if (spent !== undefined) return payRestAsync(quota, spent, paid, count, exhaust);
+  }
+  return count;
+}
+
+async function payRestAsync(quota: CallQuota, pending: Promise<void>, paid: number, count: number, exhaust: (error: unknown) => void): Promise<number> {
+  try {
+    await pending;
+    for (paid += 1; paid < count; paid++) {
+      const spent = quota.spend();
+      if (spent !== undefined) await spent;
+    }
+    return count;
+  } catch (error) {
+    exhaust(error);
+    return paid;
+  }
 }
 
 function modelOf(request: unknown): string | undefined {

@@ -26,7 +26,7 @@ import { Terminator } from "../middleware/terminator.js";
 import { ShutdownReason } from "../service/abort-reasons.js";
 import type { CallRecordContext, DeadlineContext } from "../service/call-record.js";
 import type { GatewayServiceImplementation } from "../service/ollama-service.js";
-import { batchInterceptor } from "./batch-interceptor.js";
+import { directStreamInterceptor } from "./direct-stream-interceptor.js";
 import { deadlineInterceptor } from "./deadline-interceptor.js";
 import { peerIdentityInterceptor } from "./peer-identity-interceptor.js";
 import { OllamaServiceWireDefinition } from "./wire-definition.js";
@@ -78,8 +78,8 @@ const ABORT_GRACE_MS = 1_000;
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
   const terminator = new Terminator();
   const server: Server<any> = createServer({
-    // The batch writer first: grpc-js wraps the base call with the first interceptor, so the others see a batch once.
-    interceptors: [batchInterceptor, deadlineInterceptor, peerIdentityInterceptor],
+    // The direct-stream writer first: grpc-js wraps the base call with the first interceptor (see its module).
+    interceptors: [directStreamInterceptor, deadlineInterceptor, peerIdentityInterceptor],
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes,
     // Notice dead callers during long silent phases (cold loads) so their Ollama work is aborted.
     "grpc.keepalive_time_ms": 60_000,
@@ -91,7 +91,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   const logged = server.with(accessLogMiddleware(options.logger, options.onCallEnd)).with(errorDetailsServerMiddleware);
   const authed: ServerAddBuilder<CallRecordContext> = auth === undefined ? logged : logged.with(auth);
   const limited = options.quotas === undefined ? authed : authed.with(quotaMiddleware(options.quotas.enforcer, options.quotas.onRejected));
-  // Generate and Chat yield MessageBatches where ts-proto's types expect messages: the batch interceptor writes them.
+  // Generate and Chat yield a DirectStream where ts-proto's types expect messages: its interceptor writes them.
   const implementation = options.service as unknown as OllamaServiceImplementation<CallRecordContext & Partial<DeadlineContext>>;
   limited.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceWireDefinition, implementation);
 

@@ -47,7 +47,8 @@ import type { GenAiOperation } from "../observability/tracing.js";
 import type { AttemptCall, RetrySettings } from "./attempts.js";
 import type { CallRecordContext, DeadlineContext } from "./call-record.js";
 import type { Backends } from "./fleet.js";
-import type { MessageBatch } from "./message-batch.js";
+import type { DirectStream } from "./direct-stream.js";
+import type { MessageMeterContext } from "./message-meter.js";
 import { fetchCatalogues, mergeCatalogues } from "./model-catalogue.js";
 import { toOllamaChatRequest, toOllamaGenerateRequest } from "./request-mapping.js";
 import { toChatResponse, toGenerateResponse } from "./response-mapping.js";
@@ -77,20 +78,20 @@ export interface OllamaServiceDeps {
 }
 
 /** The context every handler runs with: the call record and the caller's deadline. */
-type ServiceContext = CallContext & CallRecordContext & Partial<DeadlineContext>;
+type ServiceContext = CallContext & CallRecordContext & Partial<DeadlineContext> & MessageMeterContext;
 
-/** The extension of CallContext the handlers require. */
-export type GatewayContext = CallRecordContext & Partial<DeadlineContext>;
+/** The extension of CallContext the handlers require (the meter only on metered calls). */
+export type GatewayContext = CallRecordContext & Partial<DeadlineContext> & MessageMeterContext;
 
 /**
- * OllamaService as this gateway implements it: Generate and Chat yield their
- * token messages in batches (MessageBatch), which the server writes as
- * separate gRPC messages (server/batch-interceptor.ts); every other method is
+ * OllamaService as this gateway implements it: Generate and Chat yield one
+ * DirectStream, through which the relay writes their token messages straight
+ * to the transport (service/direct-stream.ts); every other method has
  * ts-proto's signature.
  */
 export type GatewayServiceImplementation = Omit<OllamaServiceImplementation<GatewayContext>, "generate" | "chat"> & {
-  generate(request: GenerateRequest, context: CallContext & GatewayContext): AsyncIterable<MessageBatch<GenerateResponse>>;
-  chat(request: ChatRequest, context: CallContext & GatewayContext): AsyncIterable<MessageBatch<ChatResponse>>;
+  generate(request: GenerateRequest, context: CallContext & GatewayContext): AsyncIterable<DirectStream<GenerateResponse>>;
+  chat(request: ChatRequest, context: CallContext & GatewayContext): AsyncIterable<DirectStream<ChatResponse>>;
 };
 
 /** Builds the service implementation. Handlers require the call-record context. */
@@ -177,7 +178,7 @@ function streamingHandler<Req extends { model: string }, Res>(deps: OllamaServic
   // A plain function returning the relay's generator, not a generator delegating to it: one
   // async-generator layer less on the per-token path. nice-grpc starts it lazily (inside its own
   // generator), so a validation error thrown here still ends the call as an ordinary failure.
-  return function handle(request: Req, context: ServiceContext): AsyncGenerator<MessageBatch<Res>, void, undefined> {
+  return function handle(request: Req, context: ServiceContext): AsyncGenerator<DirectStream<Res>, void, undefined> {
     context.callRecord.model = request.model;
     const violations = route.validate(request, deps.limits);
     if (violations.length > 0) throw invalidArgument(violations);
@@ -187,6 +188,7 @@ function streamingHandler<Req extends { model: string }, Res>(deps: OllamaServic
       operation: route.operation,
       body: route.toBody(request),
       toMessage: route.toMessage,
+      meter: context.messageMeter,
     });
   };
 }

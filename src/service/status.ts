@@ -93,10 +93,11 @@ export function invalidArgument(violations: FieldViolation[]): RichServerError {
  * and a cancellation must never be reported as a failure).
  */
 export function toServerError(error: unknown, signal: AbortSignal, failure: FailureContext): MappedError {
+  // A status the gateway already decided (a spent token budget, which also aborts the call) passes through.
+  if (error instanceof RichServerError) return { error };
   if (signal.aborted) return fromAbortReason(signal.reason, error, failure);
   if (error instanceof UpstreamError) return fromUpstream(error, failure);
   if (error instanceof AdmissionError) return fromAdmission(error, failure);
-  if (error instanceof RichServerError) return { error };
   return {
     error: new RichServerError(Status.INTERNAL, "internal gateway error", [errorInfo("INTERNAL", { model: failure.model })]),
     reason: "INTERNAL",

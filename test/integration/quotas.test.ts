@@ -77,6 +77,20 @@ describe("quotas end to end (memory store)", () => {
     expect(errorInfoOf(next)).toMatchObject({ reason: "TOKEN_BUDGET_EXHAUSTED", metadata: { midStream: "false" } });
   });
 
+  it("tokens per minute: an unpaced stream (many tokens per upstream read) is cut at exactly the same message", async () => {
+    fleet = await startTestFleet({ tokens: 5_000, tokensPerSecond: 0 }, (config) => {
+      config.quotas = quotasFrom({ per_principal: { tokens_per_minute: 40 }, token_reserve: 16 });
+    });
+    const received: unknown[] = [];
+    const error = await caught(async () => {
+      for await (const message of fleet!.client.chat({ model: "llama3.2", messages: user("12345678") })) received.push(message);
+    });
+    expect(errorInfoOf(error)).toMatchObject({ reason: "TOKEN_BUDGET_EXHAUSTED", metadata: { midStream: "true" } });
+    expect(received).toHaveLength(38);
+    const line = fleet.logs.records.find((r) => r.msg === "rpc" && r.method === "/ollama.v1.OllamaService/Chat");
+    expect(line).toMatchObject({ code: "RESOURCE_EXHAUSTED", chunksOut: 38 });
+  });
+
   it("a complete stream is charged Ollama's real counts, not the estimates", async () => {
     // 30 tokens a minute refill half a token a second; the test runs in well under a second, so counts stay exact.
     fleet = await startTestFleet({ tokens: 5, tokensPerSecond: 0 }, (config) => {
