@@ -398,9 +398,22 @@ export class UpstreamPool {
   }
 }
 
+/**
+ * A snapshot of one endpoint. Every field is named, not spread from the
+ * config: on Node 20 an object spread here cost about 7 µs per view, against
+ * 16-23 ns written out (bench/micro/endpoint-view.mjs), and a pick takes one
+ * view per candidate.
+ */
 function view(state: EndpointState): EndpointView {
+  const config = state.config;
   return {
-    ...state.config,
+    name: config.name,
+    url: config.url,
+    weight: config.weight,
+    priority: config.priority,
+    locality: config.locality,
+    labels: config.labels,
+    maxConcurrency: config.maxConcurrency,
     inFlight: state.inFlight,
     health: state.health,
     ejected: state.ejected,

@@ -12,6 +12,7 @@ import { loadConfig } from "../../src/config/load.js";
 import type { Config } from "../../src/config/schema.js";
 import { createLogger } from "../../src/observability/logger.js";
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from "../../src/sim/index.js";
+import type { RecordedRequest } from "../../src/sim/stats.js";
 import { createLogSink, type LogSink } from "./log-sink.js";
 
 export type TestClient = OllamaServiceClient<{ deadline?: Date | number }>;
@@ -129,7 +130,19 @@ export function simIdle(sim: RunningSimulator, withinMs: number): Promise<number
   });
 }
 
-/** Resolves with the next "request-start" record of the simulator. */
-export function nextSimRequest(sim: RunningSimulator): Promise<unknown> {
-  return new Promise((resolve) => sim.events.once("request-start", resolve));
+/**
+ * Resolves with the simulator's next "request-start" record for `path`. The
+ * path matters: the gateway's health checks and catalogue polls hit the
+ * simulator too, and a test that took one of those for its call would act
+ * before the call had even reached the gateway.
+ */
+export function nextSimRequest(sim: RunningSimulator, path = "/api/chat"): Promise<RecordedRequest> {
+  return new Promise((resolve) => {
+    const onStart = (record: RecordedRequest): void => {
+      if (record.path !== path) return;
+      sim.events.off("request-start", onStart);
+      resolve(record);
+    };
+    sim.events.on("request-start", onStart);
+  });
 }
