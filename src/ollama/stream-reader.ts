@@ -21,7 +21,10 @@ export const isDoneLine: FinalLineTest = (line) => line.done === true;
 /** The end of a pull (or push, create) progress stream. */
 export const isSuccessLine: FinalLineTest = (line) => line.status === "success";
 
-/** Most lines in one batch: bounds what one item of a slow caller's write queue holds. */
+/**
+ * Most lines in one batch: bounds how far one write can overshoot the relay's
+ * back-pressure mark (DirectStream's HIGH_WATER) and one meter payment.
+ */
 export const MAX_BATCH_LINES = 32;
 
 /**
@@ -65,6 +68,8 @@ export async function* readOllamaBatches(
       if (read.failure !== undefined) throw read.failure.error;
     }
     if (!sawFinal) {
+      // The body's end: a last line without a newline. (Not folded into the loop above: a wrapping
+      // generator that appends the end would cost a promise per chunk on the per-token path.)
       const read = linesOf(undefined, decoder, collect);
       for (const batch of read.batches) yield batch;
       if (read.failure !== undefined) throw read.failure.error;

@@ -24,8 +24,8 @@ import type { CallSummary } from "../observability/metrics.js";
 import { streamLimitsMiddleware, type StreamLimits } from "../middleware/stream-limits.js";
 import { Terminator } from "../middleware/terminator.js";
 import { ShutdownReason } from "../service/abort-reasons.js";
-import type { CallRecordContext, DeadlineContext } from "../service/call-record.js";
-import type { GatewayServiceImplementation } from "../service/ollama-service.js";
+import type { CallRecordContext } from "../service/call-record.js";
+import type { GatewayContext, GatewayServiceImplementation } from "../service/ollama-service.js";
 import { directStreamInterceptor } from "./direct-stream-interceptor.js";
 import { deadlineInterceptor } from "./deadline-interceptor.js";
 import { peerIdentityInterceptor } from "./peer-identity-interceptor.js";
@@ -92,7 +92,7 @@ export async function startGatewayServer(options: GatewayServerOptions): Promise
   const authed: ServerAddBuilder<CallRecordContext> = auth === undefined ? logged : logged.with(auth);
   const limited = options.quotas === undefined ? authed : authed.with(quotaMiddleware(options.quotas.enforcer, options.quotas.onRejected));
   // Generate and Chat yield a DirectStream where ts-proto's types expect messages: its interceptor writes them.
-  const implementation = options.service as unknown as OllamaServiceImplementation<CallRecordContext & Partial<DeadlineContext>>;
+  const implementation = options.service as unknown as OllamaServiceImplementation<GatewayContext>;
   limited.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceWireDefinition, implementation);
 
   // Health and reflection are open unless auth.open_health / auth.open_reflection say otherwise.

@@ -77,11 +77,11 @@ export interface OllamaServiceDeps {
   onFleetChanged?(backends: string[]): void;
 }
 
-/** The context every handler runs with: the call record and the caller's deadline. */
-type ServiceContext = CallContext & CallRecordContext & Partial<DeadlineContext> & MessageMeterContext;
-
 /** The extension of CallContext the handlers require (the meter only on metered calls). */
 export type GatewayContext = CallRecordContext & Partial<DeadlineContext> & MessageMeterContext;
+
+/** The context every handler runs with: the call record, the caller's deadline, a metered call's meter. */
+type ServiceContext = CallContext & GatewayContext;
 
 /**
  * OllamaService as this gateway implements it: Generate and Chat yield one
