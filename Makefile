@@ -8,8 +8,9 @@ SHELL := /bin/bash
 NPM_STAMP := node_modules/.deps-stamp
 BUF := ./node_modules/.bin/buf
 # Debian packages the tests use: the Python gRPC client, and protoc + grpc_python_plugin
-# to generate it from proto/ (protoc >= 3.15 is needed for proto3 `optional`).
-APT_PACKAGES := python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc redis-server openssl
+# to generate it from proto/ (protoc >= 3.15 is needed for proto3 `optional`); redis-server
+# (shared quotas), openssl (test certificates), tini (the container entrypoint, run without Docker).
+APT_PACKAGES := python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc redis-server openssl tini
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # Debian packages only the relay benchmark uses: nginx, the pass-through peer (its rows say
 # "not available" when it cannot be installed), util-linux for taskset.

@@ -4,7 +4,6 @@
  * Everything with a lifetime is created here and closed by `close()`.
  */
 import { readFileSync } from "node:fs";
-import { ServerCredentials } from "@grpc/grpc-js";
 import type { TlsSettings } from "./config/tls-schema.js";
 import type { Logger } from "pino";
 import { Authenticator } from "./auth/authenticator.js";
@@ -16,6 +15,14 @@ import { FleetHealthPublisher } from "./server/fleet-health.js";
 import { GatewayMetrics } from "./observability/metrics.js";
 import { modelKey } from "./ollama/model-name.js";
 import { startGatewayServer, type GatewayServer } from "./server/grpc-server.js";
+import { ollamaServiceMiddleware, type CallChainOptions } from "./server/call-chain.js";
+import { Terminator } from "./middleware/terminator.js";
+import { CallInvoker } from "./http/call-invoker.js";
+import { startFrontDoor, type FrontDoorServer } from "./http/front-door-server.js";
+import { ollamaRoutes } from "./http/ollama-door.js";
+import { openAiRoutes } from "./http/openai-door.js";
+import { createTlsServerCredentials } from "./server/tls-credentials.js";
+import { TlsFiles } from "./server/tls-files.js";
 import { createFleet, type FleetRuntime } from "./service/create-fleet.js";
 import { ClusterRouter, type Cluster } from "./service/cluster-router.js";
 import { createResolver } from "./service/discovery.js";
@@ -27,6 +34,8 @@ import { createQuotaRuntime, type QuotaRuntime } from "./quota/create-enforcer.j
 /** A running gateway. */
 export interface Gateway {
   readonly port: number;
+  /** The HTTP front doors' port, when `http.listen` is set. */
+  readonly httpPort: number | undefined;
   /** The admin HTTP port, when the admin endpoint is enabled. */
   readonly adminPort: number | undefined;
   readonly server: GatewayServer;
@@ -72,7 +81,9 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
       "authentication enabled",
     );
   }
-  const credentials = config.tls === undefined ? undefined : serverCredentials(config.tls);
+  // One set of TLS files for both listeners: one poller, one reload, the same certificate on gRPC and HTTP.
+  const tlsFiles = config.tls === undefined ? undefined : openTlsFiles(config.tls, logger);
+  const credentials = tlsFiles === undefined ? undefined : createTlsServerCredentials(tlsFiles);
   const metrics = new GatewayMetrics();
   const quotas = await startQuotas(config, env, logger, metrics);
   const clientOptions = {
@@ -141,23 +152,43 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
     },
   });
   let server: GatewayServer;
+  let http: FrontDoorServer | undefined;
   let admin: AdminServer | undefined;
   let stopHealth = (): void => {};
   let listening: GatewayServer | undefined;
+  // One chain definition for both doors; one terminator, so one shutdown drains gRPC and HTTP calls alike.
+  const chain: CallChainOptions = {
+    logger,
+    streamLimits: { maxStreamDurationMs: config.streams.maxStreamDurationMs, maxDeadlineMs: config.streams.maxDeadlineMs },
+    auth,
+    quotas: quotas === undefined ? undefined : { enforcer: quotas.enforcer, onRejected: (principal, limit) => metrics.quotaRejected(principal.name, limit.kind) },
+    // Model labels use the normalized name, so "llama3.2" and "llama3.2:latest" are one series.
+    onCallEnd: (summary) => metrics.observeCall({ ...summary, model: summary.model === undefined ? undefined : modelKey(summary.model) }),
+    maxSendMessageBytes: config.transport.maxSendMessageBytes,
+  };
+  const terminator = new Terminator();
   try {
     listening = server = await startGatewayServer({
+      ...chain,
+      terminator,
       listen: config.listen,
       service,
-      logger,
-      streamLimits: { maxStreamDurationMs: config.streams.maxStreamDurationMs, maxDeadlineMs: config.streams.maxDeadlineMs },
       maxReceiveMessageBytes: config.limits.maxMessageBytes,
+      transport: config.transport,
       descriptorSet: config.reflection ? readFileSync(packageFile("gen/descriptor.binpb")) : undefined,
-      auth,
       credentials,
-      quotas: quotas === undefined ? undefined : { enforcer: quotas.enforcer, onRejected: (principal, limit) => metrics.quotaRejected(principal.name, limit.kind) },
-      // Model labels use the normalized name, so "llama3.2" and "llama3.2:latest" are one series.
-      onCallEnd: (summary) => metrics.observeCall({ ...summary, model: summary.model === undefined ? undefined : modelKey(summary.model) }),
     });
+    if (config.http.listen !== "") {
+      const invoker = new CallInvoker(service, terminator, ollamaServiceMiddleware(chain, "http"));
+      http = await startFrontDoor({
+        listen: config.http.listen,
+        routes: [...(config.http.ollamaApi ? ollamaRoutes(invoker) : []), ...(config.http.openaiApi ? openAiRoutes(invoker) : [])],
+        logger,
+        // Images travel base64 in JSON: 4/3 of their bytes, plus the rest of the request.
+        maxBodyBytes: Math.ceil((config.limits.maxMessageBytes * 4) / 3),
+        tls: tlsFiles,
+      });
+    }
     const fleetHealth = new FleetHealthPublisher(server.health);
     const publish = () => fleetHealth.publish(clusters.flatMap((c) => c.runtime.fleet.pool.endpoints()));
     for (const cluster of clusters) cluster.runtime.onChange(publish);
@@ -165,20 +196,23 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
     stopHealth = () => fleetHealth.stop();
     if (config.admin.listen !== "") {
       admin = await startAdminServer(config.admin.listen, () => ({
-        gateway: { version: packageVersion(), port: server.port },
+        gateway: { version: packageVersion(), port: server.port, httpPort: http?.port },
         clusters: clusters.map((c) => ({ name: c.name, models: c.models, ...c.runtime.status() })),
         retries: router.retryBudget.snapshot(),
       }), () => metrics.scrape());
     }
   } catch (error) {
     // A later step failed (say, the admin port is taken): stop listening before giving up.
+    await http?.close(0);
     await listening?.shutdown(0);
+    tlsFiles?.close();
     await closeFleets();
     throw error;
   }
   logger.info(
     {
       port: server.port,
+      httpPort: http?.port,
       adminPort: admin?.port,
       tls: config.tls === undefined ? "off" : config.tls.clientCaFile === undefined ? "on" : "mutual",
       clusters: config.clusters.map((c) => `${c.name}(${c.policy}): ${c.discovery.type === "static" ? c.backends.map((b) => `${b.name}=${b.url}`).join(",") : c.discovery.type}`),
@@ -189,6 +223,7 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
   let current = config;
   return {
     port: server.port,
+    httpPort: http?.port,
     adminPort: admin?.port,
     server,
     fleet: (clusters[0] as Cluster).runtime,
@@ -208,8 +243,10 @@ export async function startGateway(config: Config, logger: Logger, env: NodeJS.P
     close() {
       closing ??= (async () => {
         stopHealth(); // shutdown owns health from here: NOT_SERVING must not be flipped back
-        await server.shutdown(config.streams.drainTimeoutMs);
+        // Both listeners stop accepting at once and drain together; the gRPC drain aborts whatever is left, HTTP calls included.
+        await Promise.all([server.shutdown(config.streams.drainTimeoutMs), http?.close(config.streams.drainTimeoutMs)]);
         await admin?.close();
+        tlsFiles?.close();
         await closeFleets();
       })();
       return closing;
@@ -249,15 +286,15 @@ async function startQuotas(config: Config, env: NodeJS.ProcessEnv, logger: Logge
   return runtime;
 }
 
-/** TLS credentials for the listener; a file that cannot be read fails start-up with its path. */
-function serverCredentials(tls: TlsSettings): ServerCredentials {
-  const read = (path: string, field: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (error) {
-      throw new Error(`${field}: cannot read ${path}: ${(error as Error).message}`);
-    }
-  };
-  const ca = tls.clientCaFile === undefined ? null : read(tls.clientCaFile, "tls.client_ca_file");
-  return ServerCredentials.createSsl(ca, [{ cert_chain: read(tls.certFile, "tls.cert_file"), private_key: read(tls.keyFile, "tls.key_file") }], ca !== null);
+/**
+ * The TLS files of both listeners. A file that cannot be read or is not
+ * valid PEM fails start-up with its field and path; later, new file contents
+ * apply to new connections (checked every tls.refresh_interval), and a bad
+ * set is logged and ignored (the last good one keeps serving).
+ */
+function openTlsFiles(tls: TlsSettings, logger: Logger): TlsFiles {
+  return TlsFiles.open(tls, {
+    onError: (error) => logger.warn({ err: error }, "tls: new certificate files are not usable; still serving the previous ones"),
+    onReload: () => logger.info({ certFile: tls.certFile, clientCaFile: tls.clientCaFile }, "tls: certificate files reloaded; new connections use them"),
+  });
 }

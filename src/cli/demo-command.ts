@@ -1,7 +1,8 @@
 /**
  * `ollama-grpc demo`: the quick start in one process. Starts two simulated
- * Ollama backends and the gateway in front of them on free loopback ports,
- * streams a real Chat through gRPC to the terminal, then shuts everything
+ * Ollama backends and the gateway in front of them on free loopback ports
+ * (gRPC and the HTTP front doors), streams a real Chat through gRPC to the
+ * terminal, then shuts everything
  * down (or keeps serving with --keep).
  */
 import { startGateway } from "../app.js";
@@ -39,7 +40,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     for (const seed of [7, 8]) sims.push(await startSimulator({ tokensPerSecond: 25, firstTokenMs: 150, defaultLoadMs: 400, tokens: 40, seed }));
     const config = loadConfig(
-      { listen: "127.0.0.1:0", adminListen: "127.0.0.1:0", backends: sims.map((sim, i) => `sim-${i + 1}=${sim.url}`), logLevel: "warn" },
+      { listen: "127.0.0.1:0", adminListen: "127.0.0.1:0", httpListen: "127.0.0.1:0", backends: sims.map((sim, i) => `sim-${i + 1}=${sim.url}`), logLevel: "warn" },
       {},
     );
     const gateway = await startGateway(config, logger);
@@ -47,10 +48,16 @@ export async function demoCommand(argv: string[]): Promise<number> {
     try {
       process.stderr.write(
         `\nSimulated Ollama backends: ${sims.map((s) => s.url).join(", ")}\n` +
-          `Gateway (gRPC, ollama.v1.OllamaService): ${target}\n\n` +
+          `Gateway (gRPC, ollama.v1.OllamaService): ${target}\n` +
+          `Gateway (HTTP, Ollama's /api/* and OpenAI's /v1/*): http://127.0.0.1:${gateway.httpPort}\n\n` +
           `$ ollama-grpc chat --target ${target} --model ${values.model} "${values.prompt}"\n\n`,
       );
       const code = await clientCommand("chat", ["--target", target, "--model", values.model, "--deadline", "60s", values.prompt]);
+      process.stderr.write(
+        `\nThe same fleet answers Ollama and OpenAI clients (only their host changes):\n` +
+          `  curl http://127.0.0.1:${gateway.httpPort}/api/chat -d '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}'\n` +
+          `  curl http://127.0.0.1:${gateway.httpPort}/v1/chat/completions -d '{"model":"llama3.2","messages":[{"role":"user","content":"hi"}]}'\n`,
+      );
       if (code !== ExitCode.OK || !values.keep) return code;
       process.stderr.write(
         `\nThe gateway keeps running. Try:\n  grpcurl -plaintext ${target} list\n` +

@@ -23,6 +23,7 @@ Options:
   --enable-management        allow PullModel, DeleteModel, CopyModel, LoadModel, UnloadModel (env OLLAMA_GRPC_MANAGEMENT)
   --policy NAME              load-balancing policy: ollama (default), round_robin, least_request, ring_hash, random
   --admin-listen HOST:PORT   admin HTTP endpoint (/status) (default ${DEFAULTS.admin.listen}; "" disables)
+  --http-listen HOST:PORT    Ollama- and OpenAI-compatible HTTP API, e.g. 0.0.0.0:11434 (default off)
   --print-config             print the effective configuration as YAML and exit
   -h, --help                 show this help
 
@@ -46,6 +47,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     "enable-management": { type: "boolean" },
     policy: { type: "string" },
     "admin-listen": { type: "string" },
+    "http-listen": { type: "string" },
   });
   if (values.help) {
     console.log(SERVE_HELP);
@@ -61,6 +63,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     ...(values["enable-management"] !== undefined && { enableManagement: values["enable-management"] }),
     ...(values.policy !== undefined && { policy: values.policy }),
     ...(values["admin-listen"] !== undefined && { adminListen: values["admin-listen"] }),
+    ...(values["http-listen"] !== undefined && { httpListen: values["http-listen"] }),
   };
   const config = loadConfig(overrides);
   if (values["print-config"]) {

@@ -19,6 +19,7 @@ export interface ConfigOverrides {
   enableManagement?: boolean;
   policy?: string;
   adminListen?: string;
+  httpListen?: string;
 }
 
 type Raw = Record<string, unknown>;
@@ -37,6 +38,7 @@ export function loadConfig(flags: ConfigOverrides = {}, env: NodeJS.ProcessEnv =
     management: env.OLLAMA_GRPC_MANAGEMENT,
     policy: env.OLLAMA_GRPC_POLICY,
     adminListen: env.OLLAMA_GRPC_ADMIN_LISTEN,
+    httpListen: env.OLLAMA_GRPC_HTTP_LISTEN,
   }));
   const { enableManagement, ...rest } = flags;
   raw = merge(raw, overridesToRaw({ ...rest, ...(enableManagement !== undefined && { management: enableManagement }) }));
@@ -66,6 +68,7 @@ function overridesToRaw(overrides: Omit<ConfigOverrides, "config" | "enableManag
   if (overrides.management !== undefined) raw.management = { enabled: overrides.management };
   if (overrides.policy !== undefined) raw.balancing = { policy: overrides.policy };
   if (overrides.adminListen !== undefined) raw.admin = { listen: overrides.adminListen };
+  if (overrides.httpListen !== undefined) raw.http = { listen: overrides.httpListen };
   if (overrides.listen !== undefined) raw.listen = overrides.listen;
   if (overrides.backends !== undefined && overrides.backends.length > 0) raw.backends = overrides.backends.map(parseBackendFlag);
   if (overrides.logLevel !== undefined) raw.log = { level: overrides.logLevel };

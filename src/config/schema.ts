@@ -61,8 +61,24 @@ export interface Config {
   reflection: boolean;
   auth: AuthSettings;
   quotas: QuotaSettings;
-  /** TLS for the gRPC listener; undefined is plaintext. */
+  /** TLS for the gRPC and HTTP listeners; undefined is plaintext. */
   tls: TlsSettings | undefined;
+  /** The HTTP front doors (Ollama- and OpenAI-compatible); `listen` "" is off. */
+  http: { listen: string; ollamaApi: boolean; openaiApi: boolean };
+  /** HTTP/2 transport of the gRPC listener. Durations in ms; 0 disables a setting where noted. */
+  transport: {
+    /** Server keepalive pings on idle connections (finds dead callers during silent cold loads). */
+    keepaliveTimeMs: number;
+    keepaliveTimeoutMs: number;
+    /** Connections are sent GOAWAY after about this long (±10 % jitter), so L4 balancers rebalance; 0 = never. */
+    maxConnectionAgeMs: number;
+    /** After GOAWAY, in-flight streams get this long to finish before the connection is closed; 0 = unbounded. */
+    maxConnectionAgeGraceMs: number;
+    /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection; 0 = grpc-js's default (unlimited). */
+    maxConcurrentStreams: number;
+    /** Largest message sent; grpc clients reject larger ones by default (4 MiB). */
+    maxSendMessageBytes: number;
+  };
   log: { level: LogLevel };
 }
 
@@ -140,6 +156,15 @@ export const DEFAULTS = {
   reflection: true,
   auth: AUTH_DEFAULTS,
   quotas: QUOTA_DEFAULTS,
+  http: { listen: "", ollama_api: true, openai_api: true },
+  transport: {
+    keepalive_time: "60s",
+    keepalive_timeout: "20s",
+    max_connection_age: "0",
+    max_connection_age_grace: "0",
+    max_concurrent_streams: 0,
+    max_send_message_bytes: "4MiB",
+  },
   log: { level: "info" },
 } as const;
 
@@ -161,7 +186,7 @@ export function validateConfig(raw: Raw): Config {
   const v = new Validator(problems);
   v.keys(raw, "", [
     "listen", "backends", "discovery", "clusters", "balancing", "health_check", "outlier_detection", "catalogue", "queue", "retry", "admin",
-    "upstream", "streams", "limits", "management", "reflection", "auth", "quotas", "tls", "log",
+    "upstream", "streams", "limits", "management", "reflection", "auth", "quotas", "tls", "http", "transport", "log",
   ]);
   const balancing = v.section(raw, "balancing", [
     "policy", "policy_config", "affinity_metadata", "priority_metadata", "panic_threshold", "cold_load_estimate", "service_time_estimate",
@@ -182,6 +207,11 @@ export function validateConfig(raw: Raw): Config {
   const limits = v.section(raw, "limits", ["max_message_bytes", "max_image_bytes", "max_images", "max_embed_inputs"]);
   const management = v.section(raw, "management", ["enabled"]);
   const log = v.section(raw, "log", ["level"]);
+  const http = v.section(raw, "http", ["listen", "ollama_api", "openai_api"]);
+  const transport = v.section(raw, "transport", [
+    "keepalive_time", "keepalive_timeout", "max_connection_age", "max_connection_age_grace", "max_concurrent_streams",
+    "max_send_message_bytes",
+  ]);
   const config: Config = {
     listen: v.hostPort(raw.listen, "listen"),
     backends: v.backends(raw.backends),
@@ -261,6 +291,19 @@ export function validateConfig(raw: Raw): Config {
     auth: parseAuthConfig(raw.auth, (text) => v.problem(text)),
     quotas: parseQuotaConfig(raw.quotas, (text) => v.problem(text)),
     tls: parseTlsConfig(raw.tls, (text) => v.problem(text)),
+    http: {
+      listen: http.listen === "" ? "" : v.hostPort(http.listen, "http.listen"),
+      ollamaApi: v.bool(http.ollama_api, "http.ollama_api"),
+      openaiApi: v.bool(http.openai_api, "http.openai_api"),
+    },
+    transport: {
+      keepaliveTimeMs: v.positiveDuration(transport.keepalive_time, "transport.keepalive_time"),
+      keepaliveTimeoutMs: v.positiveDuration(transport.keepalive_timeout, "transport.keepalive_timeout"),
+      maxConnectionAgeMs: v.duration(transport.max_connection_age, "transport.max_connection_age"),
+      maxConnectionAgeGraceMs: v.duration(transport.max_connection_age_grace, "transport.max_connection_age_grace"),
+      maxConcurrentStreams: v.int(transport.max_concurrent_streams, "transport.max_concurrent_streams", 0, 1_000_000),
+      maxSendMessageBytes: v.size(transport.max_send_message_bytes, "transport.max_send_message_bytes"),
+    },
     log: { level: v.oneOf(log.level, "log.level", LOG_LEVELS) },
   };
   if (

@@ -1,12 +1,19 @@
 /**
  * Hot reload of the configuration file. Watches the file's directory (so an
- * editor's write-to-temp-then-rename is seen), debounces bursts, reloads and
+ * editor's write-to-temp-then-rename and a Kubernetes ConfigMap update, which
+ * swaps a `..data` symlink, are seen), debounces bursts, reloads and
  * validates, and hands the new configuration to `apply`. An invalid file is
  * reported and ignored: the running configuration stays.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Config } from "./schema.js";
+
+/**
+ * What Kubernetes swaps when it updates a ConfigMap volume: the file itself
+ * is a symlink through `..data`, so no event ever names the file.
+ */
+const CONFIGMAP_DATA_LINK = "..data";
 
 /** Debounce for bursts of file events from one save. */
 const DEBOUNCE_MS = 100;
@@ -23,7 +30,7 @@ export function watchConfigFile(path: string, load: () => Config, apply: (config
   const file = basename(resolve(path));
   let timer: NodeJS.Timeout | undefined;
   const watcher: FSWatcher = watch(dirname(resolve(path)), (_event, changed) => {
-    if (changed !== null && changed !== file) return;
+    if (changed !== null && changed !== file && changed !== CONFIGMAP_DATA_LINK) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       let config: Config;
@@ -45,7 +52,13 @@ export function watchConfigFile(path: string, load: () => Config, apply: (config
   };
 }
 
-/** Top-level settings that differ between two configurations, other than the backend list. */
+/**
+ * Top-level settings that differ between two configurations, other than the
+ * backend lists (applied live): they take effect on restart. The listener
+ * sections (`listen`, `http`, `transport`, `tls`) are among them; what the
+ * TLS files contain reloads live (server/tls-files.ts) and is not part of the
+ * configuration, but their paths and `tls.refresh_interval` need a restart.
+ */
 export function settingsNeedingRestart(before: Config, after: Config): string[] {
   const withoutBackends = (config: Config) => config.clusters.map((c) => ({ ...c, backends: c.discovery.type === "static" ? [] : c.backends }));
   const keys = Object.keys(after) as Array<keyof Config>;

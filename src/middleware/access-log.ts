@@ -13,6 +13,11 @@ import type { CallSummary } from "../observability/metrics.js";
 import { activeTraceIds } from "../observability/tracing.js";
 import { callerDeadline } from "../server/deadline-interceptor.js";
 
+/** Set by an HTTP front door on the calls it runs; a call without it came in over gRPC. */
+export interface DoorContext {
+  door: "ollama" | "openai";
+}
+
 /**
  * A caller's own deadline timer usually fires a little before ours (its
  * deadline started before the request crossed the network), so its cancel
@@ -45,6 +50,7 @@ export function accessLogMiddleware(logger: Logger, onCallEnd?: (line: CallSumma
       if (failure === undefined && context.signal.aborted) code = abortStatus(deadline);
       const line = {
         method: call.method.path,
+        door: (context as Partial<DoorContext>).door ?? "grpc",
         code: Status[code],
         durationMs: round(performance.now() - startedAt),
         deadlineMs,

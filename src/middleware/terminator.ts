@@ -23,6 +23,7 @@ interface TrackedCall {
 /** Call tracker and its middleware. */
 export class Terminator {
   readonly #calls = new Set<TrackedCall>();
+  readonly #idleWaiters: Array<() => void> = [];
   #terminated = false;
 
   /** Number of calls in flight. */
@@ -42,6 +43,12 @@ export class Terminator {
     for (const tracked of this.#calls) {
       if (tracked.abortOnTerminate) tracked.controller.abort();
     }
+  }
+
+  /** Resolves once no call is in flight (at once when none is): shutdown waits on it for every door's calls. */
+  whenIdle(): Promise<void> {
+    if (this.#calls.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** Aborts every call in flight with `reason`. */
@@ -68,6 +75,7 @@ export class Terminator {
     } finally {
       linked.cleanup();
       this.#calls.delete(tracked);
+      if (this.#calls.size === 0) for (const wake of this.#idleWaiters.splice(0)) wake();
     }
   }
 }

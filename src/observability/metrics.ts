@@ -14,6 +14,8 @@ import { isUsable, type EndpointView } from "../upstream/types.js";
 export interface CallSummary {
   method: string;
   code: string;
+  /** The door the call came in by: "grpc", or an HTTP front door ("ollama", "openai"). */
+  door?: string | undefined;
   durationMs: number;
   ttftMs?: number | undefined;
   model?: string | undefined;
@@ -38,7 +40,7 @@ const PER_TOKEN_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly #requests: Counter<"method" | "code">;
+  readonly #requests: Counter<"method" | "code" | "door">;
   readonly #duration: Histogram<"method">;
   readonly #ttft: Histogram<"method" | "model">;
   readonly #perToken: Histogram<"model">;
@@ -55,7 +57,7 @@ export class GatewayMetrics {
   constructor(maxLabelValues = 100) {
     this.#maxLabelValues = maxLabelValues;
     const registers = [this.registry];
-    this.#requests = new Counter({ name: "ollama_grpc_requests_total", help: "RPCs handled, by method and gRPC status code.", labelNames: ["method", "code"], registers });
+    this.#requests = new Counter({ name: "ollama_grpc_requests_total", help: "RPCs handled, by method, gRPC status code and door (grpc, ollama, openai).", labelNames: ["method", "code", "door"], registers });
     this.#duration = new Histogram({ name: "ollama_grpc_request_duration_seconds", help: "RPC duration, from call start to status.", labelNames: ["method"], buckets: DURATION_BUCKETS, registers });
     this.#ttft = new Histogram({ name: "ollama_grpc_time_to_first_token_seconds", help: "Time from call start to the first streamed message (includes queueing and model load).", labelNames: ["method", "model"], buckets: DURATION_BUCKETS, registers });
     this.#perToken = new Histogram({ name: "ollama_grpc_time_per_output_token_seconds", help: "Mean time between streamed messages after the first, per call.", labelNames: ["model"], buckets: PER_TOKEN_BUCKETS, registers });
@@ -119,7 +121,7 @@ export class GatewayMetrics {
 
   /** Records one finished call. */
   observeCall(call: CallSummary): void {
-    this.#requests.inc({ method: call.method, code: call.code });
+    this.#requests.inc({ method: call.method, code: call.code, door: call.door ?? "grpc" });
     this.#duration.observe({ method: call.method }, call.durationMs / 1000);
     if (call.retries !== undefined && call.retries > 0) this.#retries.inc({ method: call.method }, call.retries);
     if (call.queueWaitMs !== undefined) this.#queueWait.observe({ method: call.method }, call.queueWaitMs / 1000);

@@ -3,29 +3,22 @@
  * grpc.health.v1 and server reflection (outside the chain, so open unless
  * auth.open_health / auth.open_reflection are false), and graceful shutdown.
  *
- * Chain, outermost first: terminator (every service) -> access log -> error
- * details -> auth (only when enabled) -> quotas (only when some limit is
- * configured) -> stream limits -> handler.
+ * Chain, outermost first: terminator (every service) -> the OllamaService
+ * chain of call-chain.ts (access log, error details, auth, quotas, stream
+ * limits) -> handler.
  */
 import type { ServerCredentials } from "@grpc/grpc-js";
 import { createServer, type Server, type ServerAddBuilder } from "nice-grpc";
-import { errorDetailsServerMiddleware } from "nice-grpc-error-details";
 import { HealthDefinition, HealthServiceImpl, HealthState } from "nice-grpc-server-health";
 import { ServerReflection, ServerReflectionService } from "nice-grpc-server-reflection";
 import type { Logger } from "pino";
+import type { Config } from "../config/schema.js";
 import { OllamaServiceDefinition, type OllamaServiceImplementation } from "../../gen/ollama/v1/ollama.js";
-import type { Authenticator } from "../auth/authenticator.js";
-import type { AuthSettings } from "../config/auth-schema.js";
-import { accessLogMiddleware } from "../middleware/access-log.js";
 import { authMiddleware } from "../middleware/auth.js";
-import { quotaMiddleware, type OnQuotaRejected } from "../middleware/quotas.js";
-import type { QuotaEnforcer } from "../quota/enforcer.js";
-import type { CallSummary } from "../observability/metrics.js";
-import { streamLimitsMiddleware, type StreamLimits } from "../middleware/stream-limits.js";
 import { Terminator } from "../middleware/terminator.js";
 import { ShutdownReason } from "../service/abort-reasons.js";
-import type { CallRecordContext } from "../service/call-record.js";
 import type { GatewayContext, GatewayServiceImplementation } from "../service/ollama-service.js";
+import { ollamaServiceMiddleware, type CallChainOptions } from "./call-chain.js";
 import { directStreamInterceptor } from "./direct-stream-interceptor.js";
 import { deadlineInterceptor } from "./deadline-interceptor.js";
 import { peerIdentityInterceptor } from "./peer-identity-interceptor.js";
@@ -34,25 +27,21 @@ import { OllamaServiceWireDefinition } from "./wire-definition.js";
 /** Health service names this server reports (documented in the README). */
 export const HEALTH_SERVICES = ["", OllamaServiceDefinition.fullName] as const;
 
-/** Everything the server needs. */
-export interface GatewayServerOptions {
+/** Everything the server needs (the chain's options included). */
+export interface GatewayServerOptions extends CallChainOptions {
   /** host:port to listen on; port 0 picks a free port. */
   listen: string;
   service: GatewayServiceImplementation;
-  logger: Logger;
-  streamLimits: StreamLimits;
   /** Largest request message accepted, in bytes (images make requests big). */
   maxReceiveMessageBytes: number;
+  /** HTTP/2 transport of the listener (config `transport`): keepalive, connection age, streams, send limit. */
+  transport: Config["transport"];
   /** Serialized FileDescriptorSet for reflection; undefined disables reflection. */
   descriptorSet: Uint8Array | undefined;
-  /** Sees every call's access-log summary (metrics). */
-  onCallEnd?: (summary: CallSummary) => void;
-  /** Authentication; undefined when auth is disabled (then no auth middleware is installed at all). */
-  auth: { authenticator: Authenticator; settings: AuthSettings } | undefined;
-  /** Limits and quotas; undefined when none is configured (then no quota middleware is installed). */
-  quotas?: { enforcer: QuotaEnforcer; onRejected?: OnQuotaRejected } | undefined;
   /** TLS (optionally mutual); undefined listens in plaintext. */
   credentials?: ServerCredentials | undefined;
+  /** Tracks the calls of the HTTP front doors too, so one shutdown drains both; a fresh one when absent. */
+  terminator?: Terminator | undefined;
 }
 
 /** A listening gateway server. */
@@ -76,25 +65,31 @@ const ABORT_GRACE_MS = 1_000;
 
 /** Starts the server. */
 export async function startGatewayServer(options: GatewayServerOptions): Promise<GatewayServer> {
-  const terminator = new Terminator();
+  const terminator = options.terminator ?? new Terminator();
   const server: Server<any> = createServer({
     // The direct-stream writer first: grpc-js wraps the base call with the first interceptor (see its module).
     interceptors: [directStreamInterceptor, deadlineInterceptor, peerIdentityInterceptor],
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes,
-    // Notice dead callers during long silent phases (cold loads) so their Ollama work is aborted.
-    "grpc.keepalive_time_ms": 60_000,
-    "grpc.keepalive_timeout_ms": 20_000,
+    // grpc-js's server default is unlimited; clients reject over 4 MiB by default, so fail here, with RESOURCE_EXHAUSTED.
+    "grpc.max_send_message_length": options.transport.maxSendMessageBytes,
+    // Notice dead callers during long silent phases (cold loads) so their Ollama work is aborted. The
+    // server pings whether or not calls are open; grpc-js has no server-side keepalive_permit_without_calls.
+    "grpc.keepalive_time_ms": options.transport.keepaliveTimeMs,
+    "grpc.keepalive_timeout_ms": options.transport.keepaliveTimeoutMs,
+    // No client-ping policy is set: grpc-js 1.14's server reads no grpc.http2.min_ping_interval_without_data_ms
+    // (it has no ping-strike policy; every client ping is answered).
+    // grpc-js takes any value given as a setting (0 would send GOAWAY at once), so "0 = unset" means leaving it out.
+    ...(options.transport.maxConnectionAgeMs > 0 ? { "grpc.max_connection_age_ms": options.transport.maxConnectionAgeMs } : {}),
+    ...(options.transport.maxConnectionAgeGraceMs > 0 ? { "grpc.max_connection_age_grace_ms": options.transport.maxConnectionAgeGraceMs } : {}),
+    ...(options.transport.maxConcurrentStreams > 0 ? { "grpc.max_concurrent_streams": options.transport.maxConcurrentStreams } : {}),
   } as Record<string, unknown>).use(terminator.middleware);
 
-  const auth = options.auth === undefined ? undefined : authMiddleware(options.auth.authenticator, options.auth.settings);
-  // Auth sits inside the access log (so the log line names the principal) and error details (so its errors carry ErrorInfo).
-  const logged = server.with(accessLogMiddleware(options.logger, options.onCallEnd)).with(errorDetailsServerMiddleware);
-  const authed: ServerAddBuilder<CallRecordContext> = auth === undefined ? logged : logged.with(auth);
-  const limited = options.quotas === undefined ? authed : authed.with(quotaMiddleware(options.quotas.enforcer, options.quotas.onRejected));
   // Generate and Chat yield a DirectStream where ts-proto's types expect messages: its interceptor writes them.
   const implementation = options.service as unknown as OllamaServiceImplementation<GatewayContext>;
-  limited.with(streamLimitsMiddleware(options.streamLimits)).add(OllamaServiceWireDefinition, implementation);
+  const chained = ollamaServiceMiddleware(options, "grpc").reduce<ServerAddBuilder<any>>((builder, middleware) => builder.with(middleware), server);
+  chained.add(OllamaServiceWireDefinition, implementation);
 
+  const auth = options.auth === undefined ? undefined : authMiddleware(options.auth.authenticator, options.auth.settings);
   // Health and reflection are open unless auth.open_health / auth.open_reflection say otherwise.
   const guard = (open: boolean | undefined) => (auth === undefined || open !== false ? server : server.with(auth));
   const health = HealthState();
@@ -123,7 +118,8 @@ async function stop(server: Server<any>, health: HealthState, terminator: Termin
   for (const name of HEALTH_SERVICES) health.setStatus("unhealthy", name);
   terminator.terminate();
   logger.info({ activeCalls: terminator.activeCalls, drainTimeoutMs }, "shutting down: draining in-flight calls");
-  const drained = server.shutdown();
+  // The terminator also tracks the HTTP front doors' calls (it is shared): the drain waits for both doors.
+  const drained = Promise.all([server.shutdown(), terminator.whenIdle()]);
   if (await settlesWithin(drained, drainTimeoutMs)) return;
   logger.warn({ activeCalls: terminator.activeCalls }, "drain timeout expired: aborting in-flight calls");
   terminator.abortAll(new ShutdownReason());

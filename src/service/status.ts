@@ -31,6 +31,8 @@ export const Reason = {
   SERVER_SHUTTING_DOWN: "SERVER_SHUTTING_DOWN",
   QUEUE_FULL: "QUEUE_FULL",
   QUEUE_TIMEOUT: "QUEUE_TIMEOUT",
+  /** A unary response over transport.max_send_message_bytes (middleware/send-limit.ts). */
+  RESPONSE_TOO_LARGE: "RESPONSE_TOO_LARGE",
 } as const;
 
 /** How each upstream error kind surfaces before the first token. */

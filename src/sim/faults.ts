@@ -6,7 +6,7 @@
 import { modelKey } from "./model-name.js";
 import { validateFault } from "./options.js";
 import type { FaultSpec } from "./options.js";
-import type { ParseResult } from "./keep-alive.js";
+import type { ParseResult } from "../ollama/keep-alive.js";
 
 /** The error text of a crashed Ollama runner, used when a fault gives no message. */
 export const RUNNER_CRASH_MESSAGE =

@@ -11,4 +11,4 @@ export type { SimCapability, SimModel } from "./model-catalogue.js";
 export type { FaultSpec, SimulatorOptions } from "./options.js";
 export type { RecordedRequest, RequestEnd, RequestOutcome, RequestQueued, SimStats } from "./stats.js";
 export { RUNNER_CRASH_MESSAGE } from "./faults.js";
-export { KEEP_FOREVER, parseGoDuration, parseKeepAlive } from "./keep-alive.js";
+export { KEEP_FOREVER, parseGoDuration, parseKeepAlive } from "../ollama/keep-alive.js";

@@ -6,11 +6,11 @@
  */
 import { STATUS_CODES } from "node:http";
 import { RUNNER_CRASH_MESSAGE } from "./faults.js";
-import { goQuote, parseKeepAlive } from "./keep-alive.js";
+import { goQuote, parseKeepAlive } from "../ollama/keep-alive.js";
 import type { CatalogueEntry, SimCapability } from "./model-catalogue.js";
 import { modelKey } from "./model-name.js";
-import { bindRequest } from "./request-binding.js";
-import type { BoundRequest, StructSpec } from "./request-binding.js";
+import { bindRequest } from "../ollama/request-binding.js";
+import type { BoundRequest, StructSpec } from "../ollama/request-binding.js";
 import { readModelOptions } from "./model-options.js";
 import type { ModelOptions } from "./model-options.js";
 import type { FaultSpec } from "./options.js";

@@ -3,7 +3,7 @@
  * mirror Ollama's environment defaults where one exists), and validation
  * that names the offending field.
  */
-import { parseGoDuration, KEEP_FOREVER } from "./keep-alive.js";
+import { parseGoDuration, KEEP_FOREVER } from "../ollama/keep-alive.js";
 import { DEFAULT_SIM_MODELS } from "./model-catalogue.js";
 import type { SimModel } from "./model-catalogue.js";
 

@@ -6,7 +6,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { parseFaultHeader } from "./faults.js";
 import type { FaultSpec } from "./options.js";
-import type { ParseResult } from "./keep-alive.js";
+import type { ParseResult } from "../ollama/keep-alive.js";
 
 /** What a request's headers override; absent fields fall back to the simulator's settings. */
 export interface RequestOverrides {

@@ -14,7 +14,7 @@
  * - A client that goes away while pending, or during its load, leaves the
  *   queue and aborts that load.
  */
-import { KEEP_FOREVER } from "./keep-alive.js";
+import { KEEP_FOREVER } from "../ollama/keep-alive.js";
 import type { CatalogueEntry } from "./model-catalogue.js";
 import { sleep } from "./sleep.js";
 

@@ -11,7 +11,7 @@ import { createServer } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { FaultTable } from "./faults.js";
-import { decodeGoJson } from "./go-json.js";
+import { decodeGoJson } from "../ollama/go-json.js";
 import { numCtxFor } from "./inference.js";
 import { ModelCatalogue } from "./model-catalogue.js";
 import { modelKey } from "./model-name.js";

@@ -4,6 +4,8 @@
  */
 import { seededRng } from "./prng.js";
 
+export { float32Shortest } from "../ollama/go-json.js";
+
 /** A raw (unnormalized) vector for `text`, stable for the same seed and model. */
 export function rawEmbedding(seed: number, model: string, text: string, length: number): number[] {
   const rng = seededRng("embed", seed, model, text);
@@ -25,18 +27,4 @@ function l2Normalize(vector: readonly number[]): number[] {
   for (const v of vector) sum += v * v;
   const scale = Math.fround(1 / Math.max(Math.sqrt(sum), 1e-12));
   return vector.map((v) => Math.fround(v * scale));
-}
-
-/**
- * The number Go's encoder writes for a float32: the shortest decimal that
- * reads back as the same float32 (so 0.1f is written as 0.1, not 0.10000000149).
- */
-export function float32Shortest(value: number): number {
-  const target = Math.fround(value);
-  if (target === 0 || !Number.isFinite(target)) return target;
-  for (let digits = 1; digits < 9; digits++) {
-    const candidate = Number(target.toPrecision(digits));
-    if (Math.fround(candidate) === target) return candidate;
-  }
-  return Number(target.toPrecision(9));
 }

@@ -10,6 +10,7 @@
  */
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
+import { goTimestamp } from "../ollama/go-timestamp.js";
 
 /** gin's JSON content type. */
 export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
@@ -40,17 +41,6 @@ export function writeText(res: ServerResponse, status: number, text: string): vo
 export function writeEmpty(res: ServerResponse, status = 200): void {
   res.writeHead(status, { "Content-Length": 0 });
   res.end();
-}
-
-/**
- * Go's RFC3339Nano for a UTC instant: nanosecond fraction with trailing zeros
- * trimmed, ending in "Z". Sub-millisecond digits come from `subMsNanos`.
- */
-export function goTimestamp(epochMs: number, subMsNanos = 0): string {
-  const whole = Math.floor(epochMs);
-  const iso = new Date(whole).toISOString(); // yyyy-mm-ddThh:mm:ss.mmmZ
-  const nanos = `${iso.slice(20, 23)}${String(Math.floor(subMsNanos) % 1_000_000).padStart(6, "0")}`.replace(/0+$/, "");
-  return `${iso.slice(0, 19)}${nanos === "" ? "" : `.${nanos}`}Z`;
 }
 
 /** The current instant as Ollama writes `created_at` (`time.Now().UTC()`), monotonic within a process. */

@@ -97,3 +97,26 @@ it("applies backend changes live; running streams finish on the removed backend"
   await reloaded;
   expect(reloads.at(-1)).toEqual({ pending: ["queue"] });
 });
+
+it("reloads a file mounted from a ConfigMap: Kubernetes swaps the ..data symlink, never the file", async () => {
+  const { mkdirSync, renameSync, symlinkSync } = await import("node:fs");
+  const dir = mkdtempSync(join(tmpdir(), "ollama-grpc-configmap-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  // The layout the kubelet writes: gateway.yaml -> ..data/gateway.yaml, ..data -> ..2026_11_21_v1
+  const version = (name: string, backends: Array<[string, string]>) => {
+    mkdirSync(join(dir, name));
+    writeFileSync(join(dir, name, "gateway.yaml"), yaml(backends));
+  };
+  version("..v1", [["old", "http://127.0.0.1:1"]]);
+  symlinkSync("..v1", join(dir, "..data"));
+  symlinkSync("..data/gateway.yaml", join(dir, "gateway.yaml"));
+  const file = join(dir, "gateway.yaml");
+  let notify: ((config: Config) => void) | undefined;
+  const reloaded = new Promise<Config>((resolve) => (notify = resolve));
+  const watcher = watchConfigFile(file, () => loadConfig({ config: file }, {}), (config) => notify?.(config), () => undefined);
+  cleanups.push(() => watcher.close());
+  version("..v2", [["new", "http://127.0.0.1:2"]]);
+  symlinkSync("..v2", join(dir, "..data_tmp"));
+  renameSync(join(dir, "..data_tmp"), join(dir, "..data")); // the kubelet's atomic swap
+  expect((await reloaded).backends.map((b) => b.name)).toEqual(["new"]);
+});

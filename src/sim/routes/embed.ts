@@ -21,7 +21,7 @@ import {
 } from "../inference.js";
 import type { RequestSettings, ResolvedModel } from "../inference.js";
 import { parseModelName } from "../model-name.js";
-import type { StructSpec } from "../request-binding.js";
+import type { StructSpec } from "../../ollama/request-binding.js";
 import { HttpError } from "../route-context.js";
 import type { RouteContext } from "../route-context.js";
 import { sleep, untilAborted } from "../sleep.js";

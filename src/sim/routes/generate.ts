@@ -23,7 +23,7 @@ import {
   throwStatusFault,
 } from "../inference.js";
 import { parseModelName } from "../model-name.js";
-import type { StructSpec } from "../request-binding.js";
+import type { StructSpec } from "../../ollama/request-binding.js";
 import { HttpError } from "../route-context.js";
 import type { RouteContext } from "../route-context.js";
 import { contextTokens, countPromptTokens, planAnswer } from "../token-stream.js";

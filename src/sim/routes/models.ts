@@ -4,13 +4,14 @@
  * short form ("llama3.2:latest"); errors echo the name as sent.
  */
 import { bindBody, text } from "../inference.js";
-import { goQuote } from "../keep-alive.js";
+import { goQuote } from "../../ollama/keep-alive.js";
 import type { CatalogueEntry } from "../model-catalogue.js";
 import { parseModelName } from "../model-name.js";
-import type { StructSpec } from "../request-binding.js";
+import type { StructSpec } from "../../ollama/request-binding.js";
 import { HttpError } from "../route-context.js";
 import type { RouteContext } from "../route-context.js";
-import { goTimestamp, writeEmpty, writeJson } from "../wire.js";
+import { goTimestamp } from "../../ollama/go-timestamp.js";
+import { writeEmpty, writeJson } from "../wire.js";
 
 const SHOW_REQUEST: StructSpec = {
   goName: "ShowRequest",

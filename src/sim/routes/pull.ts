@@ -12,7 +12,7 @@ import { bindBody, requestSettings, text, throwStatusFault } from "../inference.
 import { defaultSizeBytes } from "../model-catalogue.js";
 import type { CatalogueEntry, ModelCatalogue } from "../model-catalogue.js";
 import { modelKey, parseModelName, shortModelName } from "../model-name.js";
-import type { StructSpec } from "../request-binding.js";
+import type { StructSpec } from "../../ollama/request-binding.js";
 import { HttpError } from "../route-context.js";
 import type { RouteContext } from "../route-context.js";
 import { STREAM_ERROR_CONTENT_TYPE } from "../wire.js";

@@ -76,6 +76,15 @@ const DEFAULT_CONFIG: Config = {
     perModel: [],
   },
   tls: undefined,
+  http: { listen: "", ollamaApi: true, openaiApi: true },
+  transport: {
+    keepaliveTimeMs: 60_000,
+    keepaliveTimeoutMs: 20_000,
+    maxConnectionAgeMs: 0,
+    maxConnectionAgeGraceMs: 0,
+    maxConcurrentStreams: 0,
+    maxSendMessageBytes: 4 * 1024 * 1024,
+  },
   log: { level: "info" },
 };
 DEFAULT_CONFIG.clusters = [

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { KEEP_FOREVER } from "../../../src/sim/keep-alive.js";
+import { KEEP_FOREVER } from "../../../src/ollama/keep-alive.js";
 import { ModelCatalogue } from "../../../src/sim/model-catalogue.js";
 import { QueueFullError, Residency } from "../../../src/sim/residency.js";
 import type { RunnerRequest } from "../../../src/sim/residency.js";

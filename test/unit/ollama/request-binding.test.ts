@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { goBase64Error } from "../../../src/sim/go-base64.js";
-import { decodeGoJson } from "../../../src/sim/go-json.js";
-import { bindRequest } from "../../../src/sim/request-binding.js";
-import type { StructSpec } from "../../../src/sim/request-binding.js";
+import { goBase64Error } from "../../../src/ollama/go-base64.js";
+import { decodeGoJson } from "../../../src/ollama/go-json.js";
+import { bindRequest } from "../../../src/ollama/request-binding.js";
+import type { StructSpec } from "../../../src/ollama/request-binding.js";
 
 describe("decodeGoJson", () => {
   const errors: Array<[string, string]> = [

@@ -1,18 +1,57 @@
 /**
  * A JSON reader that fails the way Ollama's request binding fails.
  *
- * gin's `ShouldBindJSON` runs Go's `json.Decoder.Decode`, so the simulator must
- * reproduce three behaviours that `JSON.parse` does not: an empty body is
- * `io.EOF` (which Ollama turns into "missing request body"), a truncated body
- * is "unexpected EOF", and only the first JSON value is read (trailing bytes
- * are ignored). Syntax errors use Go's scanner wording, e.g.
- * `invalid character 'x' looking for beginning of value`.
+ * gin's `ShouldBindJSON` runs Go's `json.Decoder.Decode`, so the simulator and
+ * the gateway's Ollama front door reproduce three behaviours that `JSON.parse`
+ * does not: an empty body is `io.EOF` (which Ollama turns into "missing
+ * request body"), a truncated body is "unexpected EOF", and only the first
+ * JSON value is read (trailing bytes are ignored). Syntax errors use Go's
+ * scanner wording, e.g. `invalid character 'x' looking for beginning of value`.
+ *
+ * {@link encodeGoJson} is the other direction: JSON text byte-identical to
+ * what Go's `json.Marshal` writes for the same value and key order.
  */
 
 /** Outcome of {@link decodeGoJson}. */
 export type GoJsonResult = { kind: "eof" } | { kind: "error"; message: string } | { kind: "ok"; value: unknown };
 
 class SyntaxFailure extends Error {}
+
+/** Characters `json.Marshal` escapes that `JSON.stringify` writes as they are. */
+const GO_ESCAPES: Readonly<Record<string, string>> = {
+  "<": "\\u003c",
+  ">": "\\u003e",
+  "&": "\\u0026",
+  "\u2028": "\\u2028",
+  "\u2029": "\\u2029",
+};
+
+/**
+ * Serializes `value` the way Go's `json.Marshal` (and so gin's `c.JSON` and
+ * Ollama's stream writer) does: keys in the object's own order, no spaces,
+ * and the HTML-safe escapes `\u003c`, `\u003e`, `\u0026` plus `\u2028` and
+ * `\u2029`. Numbers use JavaScript's shortest form, which is Go's for
+ * float64 and int; float32 values must be rounded first (float32Shortest).
+ * These characters can only occur inside strings, so replacing them in the
+ * serialized text never touches the JSON syntax.
+ */
+export function encodeGoJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c] ?? c);
+}
+
+/**
+ * The number Go's encoder writes for a float32: the shortest decimal that
+ * reads back as the same float32 (so 0.1f is written as 0.1, not 0.10000000149).
+ */
+export function float32Shortest(value: number): number {
+  const target = Math.fround(value);
+  if (target === 0 || !Number.isFinite(target)) return target;
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(target.toPrecision(digits));
+    if (Math.fround(candidate) === target) return candidate;
+  }
+  return Number(target.toPrecision(9));
+}
 
 const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { KEEP_FOREVER, parseGoDuration, parseKeepAlive } from "../../../src/sim/keep-alive.js";
+import { KEEP_FOREVER, parseGoDuration, parseKeepAlive } from "../../../src/ollama/keep-alive.js";
 
 describe("parseGoDuration", () => {
   const valid: Array<[string, number]> = [
