@@ -61,3 +61,46 @@ describe.skipIf(url === undefined)(`real Ollama at ${url ?? "(OLLAMA_URL unset)"
     expect(response.models.some((m) => m.name.startsWith(model))).toBe(true);
   });
 });
+
+/**
+ * The Ollama door against the real thing: the same requests to Ollama and
+ * through the gateway give the same status and the same JSON keys in the same
+ * order on every line (the values differ: the model samples, the clock runs).
+ */
+describe.skipIf(url === undefined)(`the Ollama HTTP door in front of real Ollama at ${url ?? "(OLLAMA_URL unset)"}`, () => {
+  let gateway: TestGateway;
+  let base: string;
+  beforeAll(async () => {
+    gateway = await startTestGateway([url as string], (config) => {
+      config.http.listen = "127.0.0.1:0";
+    });
+    base = `http://127.0.0.1:${gateway.gateway.httpPort}`;
+  });
+  afterAll(async () => {
+    await gateway?.close();
+  });
+
+  /** Each line's keys, recursively, in order: the shape of an NDJSON or JSON body. */
+  const shape = (text: string) =>
+    text.trim().split("\n").map((line) => {
+      const keys = (value: unknown): unknown =>
+        value !== null && typeof value === "object" && !Array.isArray(value) ? Object.entries(value).map(([k, v]) => [k, keys(v)]) : typeof value;
+      return keys(JSON.parse(line));
+    });
+  const post = async (host: string, path: string, body: unknown) => {
+    const response = await fetch(`${host}${path}`, { method: "POST", body: JSON.stringify(body) });
+    return { status: response.status, type: response.headers.get("content-type"), text: await response.text() };
+  };
+
+  it.each([
+    ["/api/chat", { model, messages: [{ role: "user", content: "Say hi." }], options: { num_predict: 4, temperature: 0 }, stream: false }],
+    ["/api/generate", { model, prompt: "Say hi.", options: { num_predict: 4, temperature: 0 }, stream: false }],
+    ["/api/chat", { model: "no-such-model-xyz", messages: [{ role: "user", content: "hi" }] }],
+    ["/api/show", { model }],
+  ])("%s answers with Ollama's status, content type and keys", { timeout: 120_000 }, async (path, body) => {
+    const direct = await post(url as string, path, body);
+    const through = await post(base, path, body);
+    expect({ status: through.status, type: through.type }).toEqual({ status: direct.status, type: direct.type });
+    expect(shape(through.text)).toEqual(shape(direct.text));
+  });
+});
