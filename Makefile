@@ -16,10 +16,10 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # "not available" when it cannot be installed), util-linux for taskset.
 BENCH_APT_PACKAGES := nginx util-linux
 
-.PHONY: help deps deps-node deps-apt deps-bench gen gen-check breaking build typecheck test demo run sim bench bench-full bench-scheduling bench-quick bench-quotas clean
+.PHONY: help deps deps-node deps-apt deps-bench gen gen-check breaking build typecheck test demo run sim bench bench-full bench-scheduling bench-quick bench-quotas bench-http clean
 
 help:
-	@echo "make demo | test | deps | gen | gen-check | breaking | build | typecheck | run | sim | bench | bench-full | bench-scheduling | bench-quick | bench-quotas | clean"
+	@echo "make demo | test | deps | gen | gen-check | breaking | build | typecheck | run | sim | bench | bench-full | bench-scheduling | bench-quick | bench-quotas | bench-http | clean"
 
 deps: deps-node deps-apt
 
@@ -106,6 +106,11 @@ bench-quick: deps-node build
 # What quota metering costs per token: none vs memory store vs Redis store.
 bench-quotas: deps build
 	node --import tsx bench/quotas.ts
+
+# HTTP doors benchmark (~2 min): gateway CPU per token, gRPC Chat vs the Ollama door (NDJSON) vs the
+# OpenAI door (SSE), and direct to the backend, at 1 / 10 / 100 streams; bench/results/http-doors-*.{md,json}.
+bench-http: deps-node build
+	node --import tsx bench/http-doors.ts $(ARGS)
 
 clean:
 	rm -rf dist .vitest-results.json node_modules/.deps-stamp

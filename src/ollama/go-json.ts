@@ -26,6 +26,9 @@ const GO_ESCAPES: Readonly<Record<string, string>> = {
   "\u2029": "\\u2029",
 };
 
+const NEEDS_GO_ESCAPE = /[<>&\u2028\u2029]/;
+const GO_ESCAPE_ALL = /[<>&\u2028\u2029]/g;
+
 /**
  * Serializes `value` the way Go's `json.Marshal` (and so gin's `c.JSON` and
  * Ollama's stream writer) does: keys in the object's own order, no spaces,
@@ -36,7 +39,9 @@ const GO_ESCAPES: Readonly<Record<string, string>> = {
  * serialized text never touches the JSON syntax.
  */
 export function encodeGoJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => GO_ESCAPES[c] ?? c);
+  const text = JSON.stringify(value);
+  // Most texts have none of these: testing first skips replace()'s per-call setup (~100 ns per token line).
+  return NEEDS_GO_ESCAPE.test(text) ? text.replace(GO_ESCAPE_ALL, (c) => GO_ESCAPES[c] ?? c) : text;
 }
 
 /**
