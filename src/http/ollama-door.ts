@@ -23,7 +23,7 @@ import type {
 import { BodyTooLargeError } from "./body.js";
 import type { CallInvoker, MethodName } from "./call-invoker.js";
 import type { Exchange, Route } from "./front-door-server.js";
-import { drainMessages, FrameWriter } from "./message-sink.js";
+import { collectMessages, streamFrames, type FrameFormat } from "./stream-response.js";
 import { failureHeaders, NDJSON_CONTENT_TYPE, sendJson, WAITED_STREAM_CONTENT_TYPE } from "./responses.js";
 import {
   ChatAccumulator,
@@ -121,16 +121,13 @@ async function completion<T>(
   if (!parsed.stream || isShortcut(parsed.request)) {
     const whole = accumulator();
     try {
-      await drainMessages<T>(items, (message, written) => {
-        whole.add(message);
-        written();
-      });
+      await collectMessages<T>(items, (message) => whole.add(message));
     } catch (error) {
       return fail(x, error);
     }
     return sendJson(x.res, 200, whole.json());
   }
-  return streamLines(x, items, line);
+  return streamFrames<T>(x, items, ndjson(x, (message) => [`${line(message)}\n`]));
 }
 
 /** PullModel: Ollama's progress stream (or the final object), across the backends pulled on. */
@@ -141,10 +138,7 @@ async function pull(invoker: CallInvoker, x: Exchange): Promise<number> {
   const items = invoker.stream("pullModel", parsed.request, x.call);
   if (!parsed.stream) {
     try {
-      await drainMessages<PullModelResponse>(items, (message, written) => {
-        progress.lines(message);
-        written();
-      });
+      await collectMessages<PullModelResponse>(items, (message) => progress.lines(message));
     } catch (error) {
       // Every backend failed: Ollama answers with the pull's own error, which the progress holds.
       if (!progress.failed || x.call.signal.aborted) return fail(x, error);
@@ -152,45 +146,22 @@ async function pull(invoker: CallInvoker, x: Exchange): Promise<number> {
     const final = progress.final();
     return sendJson(x.res, final.ok ? 200 : 500, final.json, { "Content-Type": WAITED_STREAM_CONTENT_TYPE });
   }
-  return streamLines(
-    x,
-    items,
-    (message: PullModelResponse) => progress.lines(message).join(""),
-    () => progress.final().json,
-    (error) => (progress.failed ? progress.final().json : ollamaStreamErrorLine(error)),
-  );
+  return streamFrames<PullModelResponse>(x, items, {
+    ...ndjson(x, (message) => progress.lines(message)),
+    end: () => [`${progress.final().json}\n`],
+    // Every backend failed: the last line is the pull's own error, in Ollama's words.
+    failure: (error) => [`${progress.failed ? progress.final().json : ollamaStreamErrorLine(error)}\n`],
+  });
 }
 
-/**
- * Writes a stream as NDJSON: headers with the first line (so a failure
- * before it still gets its own status), one line per message, the batch of
- * one upstream read in one socket write. A failure after the first line is
- * written as Ollama does: an `{"error": ...}` line, then the end of the body.
- */
-async function streamLines<T>(
-  x: Exchange,
-  items: AsyncIterable<unknown>,
-  frame: (message: T) => string,
-  last?: () => string,
-  errorLine: (error: unknown) => string = ollamaStreamErrorLine,
-): Promise<number> {
-  const frames = new FrameWriter(x.res);
-  try {
-    await drainMessages<T>(items, (message, written) => {
-      if (!x.res.headersSent) x.res.writeHead(200, { "Content-Type": NDJSON_CONTENT_TYPE });
-      const text = frame(message);
-      if (text === "") written();
-      else frames.write(text.endsWith("\n") ? text : `${text}\n`, written);
-    });
-    if (last !== undefined) frames.write(`${last()}\n`);
-  } catch (error) {
-    if (!x.res.headersSent) return fail(x, error);
-    if (x.call.signal.aborted) return 499;
-    frames.write(`${errorLine(error).trimEnd()}\n`);
-  }
-  if (!x.res.headersSent) x.res.writeHead(200, { "Content-Type": NDJSON_CONTENT_TYPE });
-  x.res.end();
-  return 200;
+/** Ollama's NDJSON stream: one line per frame, an `{"error": ...}` line when it fails after it started. */
+function ndjson<T>(x: Exchange, frames: (message: T) => readonly string[]): FrameFormat<T> {
+  return {
+    headers: { "Content-Type": NDJSON_CONTENT_TYPE },
+    frames,
+    failure: (error) => [`${ollamaStreamErrorLine(error)}\n`],
+    fail: (error) => fail(x, error),
+  };
 }
 
 /** Reads and parses the body; a body over the cap is a 413 in Ollama's error shape. */

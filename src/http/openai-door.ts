@@ -12,7 +12,7 @@ import type { ChatResponse, EmbedResponse, GenerateResponse, ListModelsResponse 
 import { BodyTooLargeError } from "./body.js";
 import type { CallInvoker, MethodName } from "./call-invoker.js";
 import type { Exchange, Route } from "./front-door-server.js";
-import { drainMessages, FrameWriter } from "./message-sink.js";
+import { collectMessages, streamFrames } from "./stream-response.js";
 import { failureHeaders, sendJson } from "./responses.js";
 import {
   ChatChunkEncoder,
@@ -122,32 +122,18 @@ async function completion<T>(
   const items = invoker.stream(method, parsed.request, x.call);
   if (!parsed.stream) {
     try {
-      await drainMessages<T>(items, (message, written) => {
-        whole.add(message);
-        written();
-      });
+      await collectMessages<T>(items, (message) => whole.add(message));
     } catch (error) {
       return fail(x, error);
     }
     return sendJson(x.res, 200, whole.body());
   }
-  const frames = new FrameWriter(x.res);
-  try {
-    await drainMessages<T>(items, (message, written) => {
-      const events = stream.encode(message);
-      if (events.length === 0) return written();
-      if (!x.res.headersSent) x.res.writeHead(200, { "Content-Type": SSE_CONTENT_TYPE, "Cache-Control": "no-cache" });
-      for (let i = 0; i < events.length - 1; i++) frames.write(events[i] as string);
-      frames.write(events[events.length - 1] as string, written);
-    });
-  } catch (error) {
-    if (!x.res.headersSent) return fail(x, error);
-    if (x.call.signal.aborted) return 499;
-    for (const event of stream.fail(error)) frames.write(event);
-  }
-  if (!x.res.headersSent) x.res.writeHead(200, { "Content-Type": SSE_CONTENT_TYPE, "Cache-Control": "no-cache" });
-  x.res.end();
-  return 200;
+  return streamFrames<T>(x, items, {
+    headers: { "Content-Type": SSE_CONTENT_TYPE, "Cache-Control": "no-cache" },
+    frames: (message) => stream.encode(message),
+    failure: (error) => stream.fail(error),
+    fail: (error) => fail(x, error),
+  });
 }
 
 /** Reads and parses the body; a body over the cap is a 413 in OpenAI's error shape. */

@@ -6,56 +6,12 @@
  * mapping gives the backend the request the client sent.
  */
 import type { ChatRequest, GenerateRequest } from "../../../gen/ollama/v1/ollama.js";
-import { bindRequest, type BoundRequest, type StructSpec } from "../../ollama/request-binding.js";
+import { bindRequest, type BoundRequest } from "../../ollama/request-binding.js";
+import { CHAT_REQUEST, GENERATE_REQUEST } from "../../ollama/request-specs.js";
 import { toMessages, toTools } from "./chat-fields.js";
 import { parseModelOptions } from "./model-options.js";
 import { catchStop, failure, type Parsed } from "./parsed.js";
 import { checkModelName, checkTopLogprobs, objectField, text, toFormat, toImages, toInts, toKeepAlive, toThink } from "./request-fields.js";
-
-/** Ollama's api.GenerateRequest (the fields the gateway reads; `_debug_render_only` is bound but not supported). */
-const GENERATE_REQUEST: StructSpec = {
-  goName: "GenerateRequest",
-  fields: {
-    model: "string",
-    prompt: "string",
-    suffix: "string",
-    system: "string",
-    template: "string",
-    context: "ints",
-    stream: "bool",
-    raw: "bool",
-    format: "any",
-    keep_alive: "keepAlive",
-    images: "images",
-    options: "map",
-    think: "think",
-    truncate: "bool",
-    shift: "bool",
-    logprobs: "bool",
-    top_logprobs: "int",
-    _debug_render_only: "bool",
-  },
-};
-
-/** Ollama's api.ChatRequest. */
-const CHAT_REQUEST: StructSpec = {
-  goName: "ChatRequest",
-  fields: {
-    model: "string",
-    messages: "messages",
-    tools: "tools",
-    format: "any",
-    options: "map",
-    stream: "bool",
-    keep_alive: "keepAlive",
-    think: "think",
-    truncate: "bool",
-    shift: "bool",
-    logprobs: "bool",
-    top_logprobs: "int",
-    _debug_render_only: "bool",
-  },
-};
 
 /** Parses a POST /api/generate body. */
 export function parseGenerate(body: string): Parsed<GenerateRequest> {

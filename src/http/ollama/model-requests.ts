@@ -4,30 +4,11 @@
  * decoder and checked in the order of Ollama's handlers, with their texts.
  */
 import type { EmbedRequest, PullModelRequest, ShowModelRequest } from "../../../gen/ollama/v1/ollama.js";
-import { bindRequest, type StructSpec } from "../../ollama/request-binding.js";
+import { bindRequest } from "../../ollama/request-binding.js";
+import { EMBED_REQUEST, EMBEDDING_REQUEST, PULL_REQUEST, SHOW_REQUEST } from "../../ollama/request-specs.js";
 import { parseModelOptions } from "./model-options.js";
 import { catchStop, failure, ParseStop, type Parsed } from "./parsed.js";
 import { checkModelName, objectField, text, toKeepAlive } from "./request-fields.js";
-
-const EMBED_REQUEST: StructSpec = {
-  goName: "EmbedRequest",
-  fields: { model: "string", input: "any", truncate: "bool", dimensions: "int", keep_alive: "keepAlive", options: "map" },
-};
-
-const EMBEDDING_REQUEST: StructSpec = {
-  goName: "EmbeddingRequest",
-  fields: { model: "string", prompt: "string", keep_alive: "keepAlive", options: "map" },
-};
-
-const SHOW_REQUEST: StructSpec = {
-  goName: "ShowRequest",
-  fields: { model: "string", name: "string", system: "string", template: "string", verbose: "bool", options: "map" },
-};
-
-const PULL_REQUEST: StructSpec = {
-  goName: "PullRequest",
-  fields: { model: "string", name: "string", insecure: "bool", stream: "bool", username: "string", password: "string" },
-};
 
 /**
  * Parses a POST /api/embed body. `input` is a string (one input; "" means

@@ -7,12 +7,11 @@
  */
 import type { ChatResponse, Logprob, ToolCall, Usage } from "../../../gen/ollama/v1/ollama.js";
 import {
-  SSE_DONE,
+  SseStream,
   SYSTEM_FINGERPRINT,
   choiceLogprobs,
   finishReason,
   sseData,
-  sseErrorEvent,
   toolCallsJson,
   usageJson,
   type CompletionIdentity,
@@ -26,23 +25,17 @@ import {
  * As Ollama does, every delta carries role "assistant" and a `content` string
  * (possibly empty); `reasoning` and `tool_calls` appear only when non-empty.
  */
-export class ChatChunkEncoder {
+export class ChatChunkEncoder extends SseStream<ChatResponse> {
   readonly #options: StreamOptions;
   #toolCallsSent = 0;
-  #ended = false;
 
   constructor(options: StreamOptions) {
+    super();
     this.#options = options;
   }
 
-  /** True once the last event ([DONE] or an error event) was returned. */
-  get ended(): boolean {
-    return this.#ended;
-  }
-
-  /** The events for one ChatResponse: its chunk, and after the done message the usage chunk and [DONE]. */
-  encode(response: ChatResponse): string[] {
-    if (this.#ended) return [];
+  /** The chunk of one ChatResponse, and after the done message the usage chunk. */
+  protected events(response: ChatResponse): string[] {
     const message = response.message;
     const toolCalls = toolCallsJson(message?.toolCalls ?? [], this.#toolCallsSent);
     this.#toolCallsSent += toolCalls.length;
@@ -59,19 +52,8 @@ export class ChatChunkEncoder {
       logprobs: choiceLogprobs(response.logprobs),
     };
     const events = [sseData(this.#chunk([choice]))];
-    if (response.done) {
-      if (this.#options.includeUsage) events.push(sseData({ ...this.#chunk([]), usage: usageJson(response.usage) }));
-      events.push(SSE_DONE);
-      this.#ended = true;
-    }
+    if (response.done && this.#options.includeUsage) events.push(sseData({ ...this.#chunk([]), usage: usageJson(response.usage) }));
     return events;
-  }
-
-  /** The event that ends the stream when the call fails after the first event (see sseErrorEvent). */
-  fail(error: unknown): string[] {
-    if (this.#ended) return [];
-    this.#ended = true;
-    return [sseErrorEvent(error)];
   }
 
   #chunk(choices: unknown[]): object {

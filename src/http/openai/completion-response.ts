@@ -6,12 +6,11 @@
  */
 import type { GenerateResponse, Logprob, Usage } from "../../../gen/ollama/v1/ollama.js";
 import {
-  SSE_DONE,
+  SseStream,
   SYSTEM_FINGERPRINT,
   choiceLogprobs,
   finishReason,
   sseData,
-  sseErrorEvent,
   usageJson,
   type CompletionIdentity,
   type StreamOptions,
@@ -26,22 +25,16 @@ import {
  * usage chunk; that is kept, since clients that read usage only from the last
  * chunk (as OpenAI documents) see the same totals.
  */
-export class CompletionChunkEncoder {
+export class CompletionChunkEncoder extends SseStream<GenerateResponse> {
   readonly #options: StreamOptions;
-  #ended = false;
 
   constructor(options: StreamOptions) {
+    super();
     this.#options = options;
   }
 
-  /** True once the last event ([DONE] or an error event) was returned. */
-  get ended(): boolean {
-    return this.#ended;
-  }
-
-  /** The events for one GenerateResponse: its chunk, and after the done message the usage chunk and [DONE]. */
-  encode(response: GenerateResponse): string[] {
-    if (this.#ended) return [];
+  /** The chunk of one GenerateResponse, and after the done message the usage chunk. */
+  protected events(response: GenerateResponse): string[] {
     const choice = {
       text: response.response,
       index: 0,
@@ -50,19 +43,8 @@ export class CompletionChunkEncoder {
     };
     const zeroUsage = this.#options.includeUsage ? usageJson(undefined) : undefined;
     const events = [sseData(this.#chunk([choice], zeroUsage))];
-    if (response.done) {
-      if (this.#options.includeUsage) events.push(sseData(this.#chunk([], usageJson(response.usage))));
-      events.push(SSE_DONE);
-      this.#ended = true;
-    }
+    if (response.done && this.#options.includeUsage) events.push(sseData(this.#chunk([], usageJson(response.usage))));
     return events;
-  }
-
-  /** The event that ends the stream when the call fails after the first event (see sseErrorEvent). */
-  fail(error: unknown): string[] {
-    if (this.#ended) return [];
-    this.#ended = true;
-    return [sseErrorEvent(error)];
   }
 
   #chunk(choices: unknown[], usage: unknown): object {

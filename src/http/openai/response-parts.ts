@@ -121,3 +121,38 @@ export function finishReason(doneReason: string, madeToolCalls: boolean): string
   // OpenAI clients refuse a finished choice without a reason; Ollama always sets one on done.
   return doneReason === "" ? "stop" : doneReason;
 }
+
+/**
+ * What both SSE encoders share: the stream ends exactly once, with `[DONE]`
+ * after the done message's events, or with an error event instead when the
+ * call fails after the first event; nothing is emitted after that.
+ */
+export abstract class SseStream<T extends { done: boolean }> {
+  #ended = false;
+
+  /** True once the last event ([DONE] or an error event) was returned. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /** The events for one response; after the done message, `[DONE]` too. */
+  encode(response: T): string[] {
+    if (this.#ended) return [];
+    const events = this.events(response);
+    if (response.done) {
+      events.push(SSE_DONE);
+      this.#ended = true;
+    }
+    return events;
+  }
+
+  /** The event that ends the stream when the call fails after the first event (see sseErrorEvent). */
+  fail(error: unknown): string[] {
+    if (this.#ended) return [];
+    this.#ended = true;
+    return [sseErrorEvent(error)];
+  }
+
+  /** The events of one response, before `[DONE]` (the usage chunk goes here). */
+  protected abstract events(response: T): string[];
+}

@@ -27,30 +27,11 @@ import {
   throwStatusFault,
 } from "../inference.js";
 import { parseModelName } from "../model-name.js";
-import type { StructSpec } from "../../ollama/request-binding.js";
+import { CHAT_REQUEST } from "../../ollama/request-specs.js";
 import { HttpError } from "../route-context.js";
 import type { RouteContext } from "../route-context.js";
 import { countPromptTokens, planAnswer } from "../token-stream.js";
 import { createdAtNow, writeJson } from "../wire.js";
-
-const CHAT_REQUEST: StructSpec = {
-  goName: "ChatRequest",
-  fields: {
-    model: "string",
-    messages: "messages",
-    tools: "tools",
-    format: "any",
-    options: "map",
-    stream: "bool",
-    keep_alive: "keepAlive",
-    think: "think",
-    truncate: "bool",
-    shift: "bool",
-    logprobs: "bool",
-    top_logprobs: "int",
-    _debug_render_only: "bool",
-  },
-};
 
 /** Handles POST /api/chat. */
 export async function handleChat(ctx: RouteContext): Promise<void> {

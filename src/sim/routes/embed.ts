@@ -21,23 +21,13 @@ import {
 } from "../inference.js";
 import type { RequestSettings, ResolvedModel } from "../inference.js";
 import { parseModelName } from "../model-name.js";
-import type { StructSpec } from "../../ollama/request-binding.js";
+import { EMBED_REQUEST, EMBEDDING_REQUEST } from "../../ollama/request-specs.js";
 import { HttpError } from "../route-context.js";
 import type { RouteContext } from "../route-context.js";
 import { sleep, untilAborted } from "../sleep.js";
 import { countPromptTokens } from "../token-stream.js";
 import { float32Shortest, normalizeEmbedding, rawEmbedding } from "../vectors.js";
 import { JSON_CONTENT_TYPE, writeJson } from "../wire.js";
-
-const EMBED_REQUEST: StructSpec = {
-  goName: "EmbedRequest",
-  fields: { model: "string", input: "any", truncate: "bool", dimensions: "int", keep_alive: "keepAlive", options: "map" },
-};
-
-const EMBEDDING_REQUEST: StructSpec = {
-  goName: "EmbeddingRequest",
-  fields: { model: "string", prompt: "string", keep_alive: "keepAlive", options: "map" },
-};
 
 /** Handles POST /api/embed. */
 export async function handleEmbed(ctx: RouteContext): Promise<void> {

@@ -23,35 +23,11 @@ import {
   throwStatusFault,
 } from "../inference.js";
 import { parseModelName } from "../model-name.js";
-import type { StructSpec } from "../../ollama/request-binding.js";
+import { GENERATE_REQUEST } from "../../ollama/request-specs.js";
 import { HttpError } from "../route-context.js";
 import type { RouteContext } from "../route-context.js";
 import { contextTokens, countPromptTokens, planAnswer } from "../token-stream.js";
 import { createdAtNow, writeJson } from "../wire.js";
-
-const GENERATE_REQUEST: StructSpec = {
-  goName: "GenerateRequest",
-  fields: {
-    model: "string",
-    prompt: "string",
-    suffix: "string",
-    system: "string",
-    template: "string",
-    context: "ints",
-    stream: "bool",
-    raw: "bool",
-    format: "any",
-    keep_alive: "keepAlive",
-    images: "images",
-    options: "map",
-    think: "think",
-    truncate: "bool",
-    shift: "bool",
-    logprobs: "bool",
-    top_logprobs: "int",
-    _debug_render_only: "bool",
-  },
-};
 
 /** Handles POST /api/generate. */
 export async function handleGenerate(ctx: RouteContext): Promise<void> {

@@ -7,18 +7,12 @@ import { bindBody, text } from "../inference.js";
 import { goQuote } from "../../ollama/keep-alive.js";
 import type { CatalogueEntry } from "../model-catalogue.js";
 import { parseModelName } from "../model-name.js";
-import type { StructSpec } from "../../ollama/request-binding.js";
+import { COPY_REQUEST, DELETE_REQUEST, SHOW_REQUEST } from "../../ollama/request-specs.js";
 import { HttpError } from "../route-context.js";
 import type { RouteContext } from "../route-context.js";
 import { goTimestamp } from "../../ollama/go-timestamp.js";
 import { writeEmpty, writeJson } from "../wire.js";
 
-const SHOW_REQUEST: StructSpec = {
-  goName: "ShowRequest",
-  fields: { model: "string", name: "string", system: "string", template: "string", verbose: "bool", options: "map" },
-};
-const DELETE_REQUEST: StructSpec = { goName: "DeleteRequest", fields: { model: "string", name: "string" } };
-const COPY_REQUEST: StructSpec = { goName: "CopyRequest", fields: { source: "string", destination: "string" } };
 
 /** Handles GET/HEAD /api/tags. */
 export async function handleTags(ctx: RouteContext): Promise<void> {

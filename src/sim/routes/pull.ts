@@ -12,15 +12,10 @@ import { bindBody, requestSettings, text, throwStatusFault } from "../inference.
 import { defaultSizeBytes } from "../model-catalogue.js";
 import type { CatalogueEntry, ModelCatalogue } from "../model-catalogue.js";
 import { modelKey, parseModelName, shortModelName } from "../model-name.js";
-import type { StructSpec } from "../../ollama/request-binding.js";
+import { PULL_REQUEST } from "../../ollama/request-specs.js";
 import { HttpError } from "../route-context.js";
 import type { RouteContext } from "../route-context.js";
 import { STREAM_ERROR_CONTENT_TYPE } from "../wire.js";
-
-const PULL_REQUEST: StructSpec = {
-  goName: "PullRequest",
-  fields: { model: "string", name: "string", insecure: "bool", stream: "bool", username: "string", password: "string" },
-};
 
 /** Handles POST /api/pull. */
 export async function handlePull(ctx: RouteContext): Promise<void> {
