@@ -37,24 +37,47 @@ export interface HttpFailure {
   code: Status;
   /** ErrorInfo.reason, when the gateway attached one. */
   reason: string | undefined;
+  /** ErrorInfo.metadata (model, backend, upstreamStatus...); empty without an ErrorInfo. */
+  metadata: Readonly<Record<string, string>>;
   /** Seconds for a Retry-After header, when RetryInfo advises a delay. */
   retryAfterSeconds: number | undefined;
 }
 
-/** Anything a call can end with -> the HTTP answer. Non-status errors are 500 "internal gateway error". */
-export function httpFailureOf(error: unknown): HttpFailure {
+/** The call's trailers, as far as an answer reads them (nice-grpc's Metadata fits). */
+export interface TrailerReader {
+  get(key: string): unknown;
+}
+
+/**
+ * Anything a call can end with -> the HTTP answer. Non-status errors are 500
+ * "internal gateway error". The Retry-After delay comes from the error's
+ * RetryInfo or, failing that, the call's `grpc-retry-pushback-ms` trailer.
+ */
+export function httpFailureOf(error: unknown, trailer?: TrailerReader): HttpFailure {
+  const failure = statusFailureOf(error);
+  return failure.retryAfterSeconds === undefined ? { ...failure, retryAfterSeconds: pushbackSeconds(trailer?.get("grpc-retry-pushback-ms")) } : failure;
+}
+
+function pushbackSeconds(value: unknown): number | undefined {
+  const ms = Number(typeof value === "string" ? value : Number.NaN);
+  return Number.isFinite(ms) && ms >= 0 ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
+}
+
+function statusFailureOf(error: unknown): HttpFailure {
   if (!(error instanceof Error) || !("code" in error) || typeof (error as { code: unknown }).code !== "number") {
-    return { status: 500, message: "internal gateway error", code: Status.INTERNAL, reason: undefined, retryAfterSeconds: undefined };
+    return { status: 500, message: "internal gateway error", code: Status.INTERNAL, reason: undefined, metadata: {}, retryAfterSeconds: undefined };
   }
   const code = (error as { code: Status }).code;
   const message = typeof (error as { details?: unknown }).details === "string" ? (error as unknown as { details: string }).details : error.message;
   let status = BY_CODE[code] ?? 500;
   let reason: string | undefined;
+  let metadata: Readonly<Record<string, string>> = {};
   let retryAfterSeconds: number | undefined;
   if (error instanceof RichServerError) {
     for (const detail of error.extra) {
       if (detail.$type === ErrorInfo.$type) {
         reason = detail.reason;
+        metadata = detail.metadata;
         const upstream = Number(detail.metadata.upstreamStatus);
         // Only while nothing was streamed: an interrupted stream is the gateway's failure, not Ollama's answer.
         if (Number.isInteger(upstream) && upstream >= 400 && upstream <= 599 && reason !== "UPSTREAM_STREAM_INTERRUPTED") status = upstream;
@@ -63,5 +86,5 @@ export function httpFailureOf(error: unknown): HttpFailure {
       }
     }
   }
-  return { status, message, code, reason, retryAfterSeconds };
+  return { status, message, code, reason, metadata, retryAfterSeconds };
 }

@@ -24,7 +24,8 @@ import { BodyTooLargeError } from "./body.js";
 import type { CallInvoker, MethodName } from "./call-invoker.js";
 import type { Exchange, Route } from "./front-door-server.js";
 import { collectMessages, streamFrames, type FrameFormat } from "./stream-response.js";
-import { failureHeaders, NDJSON_CONTENT_TYPE, sendJson, WAITED_STREAM_CONTENT_TYPE } from "./responses.js";
+import { NDJSON_CONTENT_TYPE, STREAM_ERROR_CONTENT_TYPE } from "../ollama/content-types.js";
+import { failureHeaders, sendJson } from "./responses.js";
 import {
   ChatAccumulator,
   chatChunkJson,
@@ -144,7 +145,7 @@ async function pull(invoker: CallInvoker, x: Exchange): Promise<number> {
       if (!progress.failed || x.call.signal.aborted) return fail(x, error);
     }
     const final = progress.final();
-    return sendJson(x.res, final.ok ? 200 : 500, final.json, { "Content-Type": WAITED_STREAM_CONTENT_TYPE });
+    return sendJson(x.res, final.ok ? 200 : 500, final.json, { "Content-Type": STREAM_ERROR_CONTENT_TYPE });
   }
   return streamFrames<PullModelResponse>(x, items, {
     ...ndjson(x, (message) => progress.lines(message)),

@@ -4,15 +4,7 @@
  * the status of a failed call (with Retry-After when a retry is advised).
  */
 import type { ServerResponse } from "node:http";
-
-export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
-export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
-
-/**
- * What Ollama's `waitForStream` sets before writing a whole progress body
- * (pull with `"stream": false`): gin then keeps it, without the charset.
- */
-export const WAITED_STREAM_CONTENT_TYPE = "application/json";
+import { JSON_CONTENT_TYPE } from "../ollama/content-types.js";
 
 /** Writes a complete JSON body (already serialized); returns the status. `headers` may override the content type. */
 export function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): number {

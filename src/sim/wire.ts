@@ -10,14 +10,10 @@
  */
 import { once } from "node:events";
 import type { ServerResponse } from "node:http";
+import { JSON_CONTENT_TYPE, NDJSON_CONTENT_TYPE } from "../ollama/content-types.js";
 import { goTimestamp } from "../ollama/go-timestamp.js";
 
-/** gin's JSON content type. */
-export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
-/** What `streamResponse` and `waitForStream` set before writing a JSON object. */
-export const STREAM_ERROR_CONTENT_TYPE = "application/json";
-/** NDJSON stream content type. */
-export const NDJSON_CONTENT_TYPE = "application/x-ndjson";
+export { JSON_CONTENT_TYPE, NDJSON_CONTENT_TYPE, STREAM_ERROR_CONTENT_TYPE } from "../ollama/content-types.js";
 
 /** Writes one complete JSON response. */
 export function writeJson(res: ServerResponse, status: number, body: unknown, contentType = JSON_CONTENT_TYPE): void {

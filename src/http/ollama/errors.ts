@@ -8,9 +8,8 @@
  * routes' `model "x" not found, try pulling it first`), and a full gateway
  * queue (Ollama's 503 `server busy, ...` for a full scheduler queue).
  */
-import { ErrorInfo, RichServerError } from "nice-grpc-error-details";
 import { encodeGoJson } from "../../ollama/go-json.js";
-import { httpFailureOf } from "../http-status.js";
+import { httpFailureOf, type TrailerReader } from "../http-status.js";
 
 /** An answer to send instead of a result: HTTP status and JSON body (`application/json; charset=utf-8`). */
 export interface OllamaFailure {
@@ -18,11 +17,6 @@ export interface OllamaFailure {
   body: string;
   /** Seconds for a Retry-After header, when the gateway advises a delay. */
   retryAfterSeconds?: number;
-}
-
-/** The call's trailers, as far as an error answer reads them (nice-grpc's Metadata fits). */
-export interface TrailerReader {
-  get(key: string): unknown;
 }
 
 /** Ollama's text for a full scheduler queue (sched.go ErrMaxQueue; two spaces after "again."). */
@@ -43,12 +37,11 @@ export function ollamaErrorJson(message: string): string {
  * `grpc-retry-pushback-ms` trailer (set by the quota middleware).
  */
 export function ollamaErrorBody(error: unknown, trailer?: TrailerReader, route?: string): OllamaFailure {
-  const failure = httpFailureOf(error);
+  const failure = httpFailureOf(error, trailer);
   let { status, message } = failure;
-  const info = errorInfoOf(error);
-  const fromGateway = info?.metadata.upstreamStatus === undefined;
+  const fromGateway = failure.metadata.upstreamStatus === undefined;
   if (fromGateway && failure.reason === "MODEL_NOT_FOUND") {
-    const model = info?.metadata.model ?? "";
+    const model = failure.metadata.model ?? "";
     status = 404;
     message = route !== undefined && EMBEDDING_ROUTES.has(route) ? `model "${model}" not found, try pulling it first` : `model '${model}' not found`;
   } else if (fromGateway && failure.reason === "QUEUE_FULL") {
@@ -56,8 +49,7 @@ export function ollamaErrorBody(error: unknown, trailer?: TrailerReader, route?:
     message = OLLAMA_BUSY_MESSAGE;
   }
   const answer: OllamaFailure = { status, body: ollamaErrorJson(message) };
-  const retryAfterSeconds = failure.retryAfterSeconds ?? pushbackSeconds(trailer?.get("grpc-retry-pushback-ms"));
-  return retryAfterSeconds === undefined ? answer : { ...answer, retryAfterSeconds };
+  return failure.retryAfterSeconds === undefined ? answer : { ...answer, retryAfterSeconds: failure.retryAfterSeconds };
 }
 
 /**
@@ -67,15 +59,4 @@ export function ollamaErrorBody(error: unknown, trailer?: TrailerReader, route?:
  */
 export function ollamaStreamErrorLine(error: unknown): string {
   return ollamaErrorJson(httpFailureOf(error).message);
-}
-
-function errorInfoOf(error: unknown): ErrorInfo | undefined {
-  if (!(error instanceof RichServerError)) return undefined;
-  for (const detail of error.extra) if (detail.$type === ErrorInfo.$type) return detail;
-  return undefined;
-}
-
-function pushbackSeconds(value: unknown): number | undefined {
-  const ms = Number(typeof value === "string" ? value : NaN);
-  return Number.isFinite(ms) && ms >= 0 ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
 }

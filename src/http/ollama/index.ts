@@ -11,4 +11,4 @@ export { ChatAccumulator, GenerateAccumulator } from "./accumulators.js";
 export { embeddingsJson, embedJson, psJson, showJson, tagsJson, versionJson } from "./model-responses.js";
 export { PullProgress } from "./pull-progress.js";
 export { OLLAMA_BUSY_MESSAGE, ollamaErrorBody, ollamaErrorJson, ollamaStreamErrorLine } from "./errors.js";
-export type { OllamaFailure, TrailerReader } from "./errors.js";
+export type { OllamaFailure } from "./errors.js";

@@ -13,38 +13,13 @@
  * newer backend.
  */
 import type { ModelOptions } from "../../../gen/ollama/v1/ollama.js";
+import { OPTION_SPECS, type OptionSpec } from "../../service/options-mapping.js";
 import { ParseStop } from "./parsed.js";
 
-type OptionKind = "int" | "double" | "bool" | "strings";
+/** The typed options by Ollama key: the upstream mapping's own table, so the two directions cannot drift. */
+const BY_KEY = new Map(OPTION_SPECS.map((spec) => [spec.key, spec]));
 
-/**
- * Every typed option: ModelOptions field, Ollama key, kind. The same list as
- * OPTION_SPECS in src/service/options-mapping.ts (a unit test keeps them equal).
- */
-export const TYPED_OPTIONS: ReadonlyArray<{ field: keyof ModelOptions; key: string; kind: OptionKind }> = [
-  { field: "numKeep", key: "num_keep", kind: "int" },
-  { field: "seed", key: "seed", kind: "int" },
-  { field: "numPredict", key: "num_predict", kind: "int" },
-  { field: "topK", key: "top_k", kind: "int" },
-  { field: "topP", key: "top_p", kind: "double" },
-  { field: "minP", key: "min_p", kind: "double" },
-  { field: "typicalP", key: "typical_p", kind: "double" },
-  { field: "repeatLastN", key: "repeat_last_n", kind: "int" },
-  { field: "temperature", key: "temperature", kind: "double" },
-  { field: "repeatPenalty", key: "repeat_penalty", kind: "double" },
-  { field: "presencePenalty", key: "presence_penalty", kind: "double" },
-  { field: "frequencyPenalty", key: "frequency_penalty", kind: "double" },
-  { field: "stop", key: "stop", kind: "strings" },
-  { field: "numCtx", key: "num_ctx", kind: "int" },
-  { field: "numBatch", key: "num_batch", kind: "int" },
-  { field: "numGpu", key: "num_gpu", kind: "int" },
-  { field: "mainGpu", key: "main_gpu", kind: "int" },
-  { field: "useMmap", key: "use_mmap", kind: "bool" },
-  { field: "numThread", key: "num_thread", kind: "int" },
-  { field: "draftNumPredict", key: "draft_num_predict", kind: "int" },
-];
-
-const BY_KEY = new Map(TYPED_OPTIONS.map((spec) => [spec.key, spec]));
+type OptionKind = OptionSpec["kind"];
 
 /** Ollama's wording of each kind in its type error (api/types.go `FromMap`). */
 const KIND_TEXT: Record<OptionKind, string> = { int: "of type integer", double: "of type float32", bool: "of type boolean", strings: "of type array" };

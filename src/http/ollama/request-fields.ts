@@ -5,6 +5,7 @@
  * it. Inputs are values already bound by bindRequest (Go types checked);
  * what binding cannot check is checked here, with Ollama's texts.
  */
+import { decodeGoBase64 } from "../../ollama/go-base64.js";
 import { ThinkLevel, type Format, type Think } from "../../../gen/ollama/v1/ollama.js";
 import type { Duration } from "../../../gen/google/protobuf/duration.js";
 import { goQuote, parseGoDuration } from "../../ollama/keep-alive.js";
@@ -78,7 +79,7 @@ export function toFormat(raw: unknown): Format | undefined {
  */
 export function toImages(raw: unknown): Buffer[] {
   if (!Array.isArray(raw)) return [];
-  return raw.map((item) => (typeof item === "string" ? Buffer.from(item.replace(/[\r\n]/g, ""), "base64") : Buffer.alloc(0)));
+  return raw.map((item) => (typeof item === "string" ? decodeGoBase64(item) : Buffer.alloc(0)));
 }
 
 /** A bound `[]int` (nulls are Go zeros). */

@@ -6,6 +6,7 @@
  * result without `name` takes the name of the call it answers.
  * @internal
  */
+import { decodeGoBase64, goBase64Error } from "../../ollama/go-base64.js";
 import { Message, Role, type ToolCall } from "../../../gen/ollama/v1/ollama.js";
 import { Fields, InvalidRequestError, goTypeName, isJsonObject, type JsonObject } from "./json-fields.js";
 
@@ -20,7 +21,6 @@ const ROLES: ReadonlyMap<string, Role> = new Map([
 
 /** Image data-URL prefixes Ollama accepts; `data:;base64,` is its "no MIME type" form. */
 const IMAGE_PREFIXES = ["data:;base64,", ...["jpeg", "jpg", "png", "webp"].map((type) => `data:image/${type};base64,`)];
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Converts the request's messages (already known to be a non-empty array of objects). */
 export function toMessages(messages: Fields[]): Message[] {
@@ -88,10 +88,9 @@ export function decodeImageUrl(url: string): Buffer {
   }
   const prefix = IMAGE_PREFIXES.find((candidate) => url.startsWith(candidate));
   if (prefix === undefined) throw new InvalidRequestError("invalid image input");
-  // Go's decoder skips CR and LF inside the data.
-  const data = url.slice(prefix.length).replace(/[\r\n]/g, "");
-  if (!STRICT_BASE64.test(data)) throw new InvalidRequestError("invalid image input");
-  return Buffer.from(data, "base64");
+  const data = url.slice(prefix.length);
+  if (goBase64Error(data) !== undefined) throw new InvalidRequestError("invalid image input");
+  return decodeGoBase64(data);
 }
 
 /** An assistant message's `tool_calls[i]` -> ToolCall; `function.arguments` is a JSON text. */

@@ -5,7 +5,7 @@
  * route would answer (src/http/http-status.ts), so the `openai` client raises
  * the matching APIError subclass (BadRequestError, NotFoundError, RateLimitError...).
  */
-import { httpFailureOf } from "../http-status.js";
+import { httpFailureOf, type TrailerReader } from "../http-status.js";
 
 /** The `error.type` values Ollama uses. */
 export type OpenAiErrorType = "invalid_request_error" | "not_found_error" | "api_error";
@@ -48,11 +48,6 @@ export function openAiFailure(status: number, message: string): OpenAiFailure {
   return { status, body: JSON.stringify({ error: openAiErrorObject(status, message) }) };
 }
 
-/** The call's trailers, as far as an error answer reads them (nice-grpc's Metadata fits). */
-export interface TrailerReader {
-  get(key: string): unknown;
-}
-
 /**
  * What a failed gateway call answers on the /v1 routes before any byte was
  * sent: the status of the native route (upstream Ollama status when known),
@@ -61,13 +56,7 @@ export interface TrailerReader {
  * (set by the quota middleware).
  */
 export function openAiError(error: unknown, trailer?: TrailerReader): OpenAiFailure {
-  const failure = httpFailureOf(error);
+  const failure = httpFailureOf(error, trailer);
   const answer = openAiFailure(failure.status, failure.message);
-  const retryAfterSeconds = failure.retryAfterSeconds ?? pushbackSeconds(trailer?.get("grpc-retry-pushback-ms"));
-  return retryAfterSeconds === undefined ? answer : { ...answer, retryAfterSeconds };
-}
-
-function pushbackSeconds(value: unknown): number | undefined {
-  const ms = Number(typeof value === "string" ? value : NaN);
-  return Number.isFinite(ms) && ms >= 0 ? Math.max(1, Math.ceil(ms / 1000)) : undefined;
+  return failure.retryAfterSeconds === undefined ? answer : { ...answer, retryAfterSeconds: failure.retryAfterSeconds };
 }

@@ -95,6 +95,11 @@ describe("goBase64Error", () => {
     ["aG=", "illegal base64 data at input byte 3"],
     ["aG==x", "illegal base64 data at input byte 4"],
     ["aG-_", "illegal base64 data at input byte 2"],
+    // Inputs the native fast path must not accept: padding in the wrong place or in excess.
+    ["====", "illegal base64 data at input byte 0"],
+    ["AA=A", "illegal base64 data at input byte 2"],
+    ["AAA=AAA=", "illegal base64 data at input byte 4"],
+    ["AAA=", undefined],
   ];
   it.each(cases)("checks %j", (input, message) => {
     expect(goBase64Error(input)).toBe(message);

@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseChat, parseEmbed, parseEmbeddings, parseGenerate } from "../../../../src/http/ollama/index.js";
-import { TYPED_OPTIONS } from "../../../../src/http/ollama/model-options.js";
+import { parseModelOptions } from "../../../../src/http/ollama/model-options.js";
 import { toOllamaEmbedRequest } from "../../../../src/service/embed.js";
-import { OPTION_SPECS } from "../../../../src/service/options-mapping.js";
+import { OPTION_SPECS, toOllamaOptions } from "../../../../src/service/options-mapping.js";
 import { toOllamaChatRequest, toOllamaGenerateRequest } from "../../../../src/service/request-mapping.js";
 
 type Json = Record<string, unknown>;
@@ -208,9 +208,13 @@ describe("round trip through the proto", () => {
     expect(parsed.request.images[0]?.toString("hex")).toBe("89504e470d0a1a0a0000000d49484452");
   });
 
-  it("types the same options as the gateway's upstream mapping", () => {
-    expect(TYPED_OPTIONS.map(({ field, key, kind }) => ({ field, key, kind }))).toEqual(
-      OPTION_SPECS.map(({ field, key, kind }) => ({ field, key, kind })),
-    );
+  it("types every option of the gateway's upstream mapping, and each comes back unchanged", () => {
+    const sample = { int: 7, double: 0.5, bool: true, strings: ["</s>"] } as const;
+    for (const spec of OPTION_SPECS) {
+      const options = parseModelOptions({ [spec.key]: sample[spec.kind] });
+      expect(options?.[spec.field], spec.key).toEqual(sample[spec.kind]);
+      expect(options?.extra, spec.key).toBeUndefined();
+      expect(toOllamaOptions(options), spec.key).toEqual({ [spec.key]: sample[spec.kind] });
+    }
   });
 });
